@@ -1,0 +1,6 @@
+"""Allow `python -m practicum`."""
+
+from practicum.cli import main
+
+if __name__ == "__main__":
+    main()

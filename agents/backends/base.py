@@ -1,0 +1,62 @@
+"""The ChatBackend seam: every model practicum talks to answers chat messages the same way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Message = dict  # {"role": "system" | "user" | "assistant", "content": str}
+
+
+class GenerationOptions(BaseModel):
+    """Sampling settings for one request; unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_tokens: int = Field(80, ge=1, le=4096)
+    temperature: float = Field(0.7, ge=0.0, le=2.0)
+    top_p: float = Field(0.9, gt=0.0, le=1.0)
+    seed: int | None = None
+    stop: list[str] = Field(default_factory=list)
+
+
+@dataclass
+class Usage:
+    """Token counts for one completion."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        """Prompt plus completion tokens."""
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass
+class Completion:
+    """One model reply with what it cost."""
+
+    text: str
+    usage: Usage = field(default_factory=Usage)
+    model: str = ""
+    latency: float = 0.0  # seconds, wall clock for this request (its share of a batch)
+
+
+@runtime_checkable
+class ChatBackend(Protocol):
+    """Anything that turns chat messages into a completion."""
+
+    spec: str
+
+    def complete(self, messages: list[Message], options: GenerationOptions | None = None) -> Completion:
+        """Answer one conversation."""
+        ...
+
+    def complete_batch(
+        self, requests: list[list[Message]], options: GenerationOptions | list[GenerationOptions] | None = None
+    ) -> list[Completion]:
+        """Answer several conversations, in one forward pass where the backend can."""
+        ...
