@@ -1,9 +1,56 @@
-"""The `practicum` command: a thin click group; commands live in practicum.commands."""
+"""The `practicum` command: one click group; parsing and printing only, the rooms do the work."""
+
+from __future__ import annotations
+
+import sys
+
 import click
 
-@click.group()
-def cli():
-    """practicum."""
+from practicum import __version__
+from practicum.errors import PracticumError
 
-def main():
-    cli()
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="practicum")
+@click.option(
+    "--db", "db_path", type=click.Path(dir_okay=False), envvar="PRACTICUM_DB", default=None,
+    help="SQLite database file (default: $PRACTICUM_HOME/practicum.db, ~/.practicum if unset).",
+)
+@click.pass_context
+def cli(ctx: click.Context, db_path: str | None) -> None:
+    """practicum: simulated students and teachers for tutoring practice, dialogue datasets and tuning.
+
+    Every transcript is stored in SQLite. Start with `practicum simulate --scenario fractions-unlike-denominators`.
+    """
+    ctx.obj = {"db_path": db_path}
+
+
+def _register() -> None:
+    from practicum.commands import scenarios, sessions, simulate
+
+    cli.add_command(simulate.simulate)
+    cli.add_command(sessions.sessions)
+    cli.add_command(scenarios.scenarios)
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point: user errors become one line on stderr and exit status 1, never a traceback."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except PracticumError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)

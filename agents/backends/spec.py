@@ -1,0 +1,75 @@
+"""Turn a backend spec string (`local`, `local:adapter=PATH`, `openai:MODEL`, `scripted`) into a backend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from practicum.agents.backends.base import ChatBackend
+from practicum.errors import BackendError
+
+KINDS = ("local", "openai", "scripted")
+LOCAL_KEYS = {"adapter", "model", "program"}
+OPENAI_KEYS = {"base_url", "program"}
+SPEC_HELP = (
+    "backend specs: 'local' (embedded model), 'local:adapter=PATH', 'local:model=PATH', "
+    "'openai:MODEL' (OPENAI_BASE_URL/OPENAI_API_KEY), 'openai:MODEL,base_url=URL', 'scripted'"
+)
+
+
+@dataclass
+class BackendSpec:
+    """A parsed spec: kind, model (for openai) and key=value options."""
+
+    kind: str
+    model: str = ""
+    options: dict[str, str] = field(default_factory=dict)
+    text: str = ""
+
+
+def _parse_options(text: str, allowed: set[str], spec: str) -> dict[str, str]:
+    options: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = part.partition("=")
+        if not sep or not value:
+            raise BackendError(f"backend spec '{spec}': expected key=value, got '{part}'")
+        if key not in allowed:
+            raise BackendError(f"backend spec '{spec}': unknown option '{key}' (allowed: {', '.join(sorted(allowed))})")
+        options[key] = value
+    return options
+
+
+def parse_spec(spec: str) -> BackendSpec:
+    """Parse and check a spec string; raise BackendError with the accepted forms when it is wrong."""
+    text = (spec or "").strip()
+    kind, _, rest = text.partition(":")
+    if kind not in KINDS:
+        raise BackendError(f"unknown backend spec '{spec}'; {SPEC_HELP}")
+    if kind == "local":
+        return BackendSpec("local", options=_parse_options(rest, LOCAL_KEYS, text), text=text)
+    if kind == "openai":
+        model, _, opts = rest.partition(",")
+        if not model.strip():
+            raise BackendError(f"backend spec '{spec}': name a model, e.g. openai:gpt-4o-mini")
+        return BackendSpec("openai", model=model.strip(), options=_parse_options(opts, OPENAI_KEYS, text), text=text)
+    return BackendSpec("scripted", options={"replies": rest} if rest else {}, text=text)
+
+
+def make_backend(spec: str | BackendSpec) -> ChatBackend:
+    """Build the backend a spec names (models load lazily on first use)."""
+    parsed = spec if isinstance(spec, BackendSpec) else parse_spec(spec)
+    if parsed.kind == "local":
+        from practicum.agents.backends.local import LocalBackend
+
+        return LocalBackend(
+            model_path=parsed.options.get("model"), adapter=parsed.options.get("adapter"), spec=parsed.text
+        )
+    if parsed.kind == "openai":
+        from practicum.agents.backends.openai_chat import OpenAIChatBackend
+
+        backend = OpenAIChatBackend(parsed.model, base_url=parsed.options.get("base_url"))
+        backend.spec = parsed.text
+        return backend
+    from practicum.agents.backends.scripted import ScriptedBackend
+
+    replies = parsed.options.get("replies")
+    return ScriptedBackend(replies.split("|") if replies else None, spec=parsed.text)

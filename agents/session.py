@@ -1,0 +1,211 @@
+"""The session loop: Scenario -> turns. Pure: no I/O; callers persist each turn through a callback.
+
+`SessionState` holds one conversation and its stop rules, so a driver can advance many
+sessions together (batching); `simulate` is the simple one-session driver.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Protocol
+
+from practicum.agents.backends.base import ChatBackend, Completion, GenerationOptions, Message
+from practicum.agents.roles import END_MARKER, Role
+from practicum.agents.transcript import STUDENT, TEACHER, Transcript, Turn
+from practicum.errors import BackendError, PracticumError
+from practicum.scenarios.answers import states_answer
+from practicum.scenarios.model import Scenario
+
+HUMAN_END = "/end"
+
+
+class SessionError(PracticumError):
+    """A speaker could not produce a usable turn."""
+
+
+@dataclass
+class SessionOptions:
+    """How long a session runs and how it is sampled."""
+
+    max_turns: int = 10
+    seed: int | None = None
+    teacher_first: bool = True
+    stop_on_answer: bool = True
+    loop_window: int = 4  # a speaker repeating one of its last N utterances ends the session
+    teacher_options: GenerationOptions = field(default_factory=lambda: GenerationOptions(max_tokens=60, temperature=0.3))
+    student_options: GenerationOptions = field(default_factory=lambda: GenerationOptions(max_tokens=48, temperature=0.3))
+
+
+@dataclass
+class Reply:
+    """What a speaker produced for one turn."""
+
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency: float = 0.0
+    model: str = ""
+    ends_session: bool = False
+
+
+class Speaker(Protocol):
+    """Either side of the conversation: an agent or a human."""
+
+    role: str
+
+    def reply(self, scenario: Scenario, history: list[Turn], seed: int | None) -> Reply:
+        """Produce the next turn."""
+        ...
+
+
+class AgentSpeaker:
+    """A role module answering through a backend."""
+
+    def __init__(self, role: Role, backend: ChatBackend, options: GenerationOptions | None = None):
+        """Bind a role to a backend with default sampling options."""
+        self.role = role.speaker
+        self.module = role
+        self.backend = backend
+        self.options = options or GenerationOptions()
+
+    def request(self, scenario: Scenario, history: list[Turn], seed: int | None) -> tuple[list[Message], GenerationOptions]:
+        """The messages and options for the next turn (for drivers that batch)."""
+        return self.module.messages(scenario, history), self.options.model_copy(update={"seed": seed})
+
+    def accept(self, scenario: Scenario, completion: Completion) -> Reply:
+        """Clean a completion into a Reply; the teacher's [END] marker ends the session."""
+        text = completion.text
+        ends = self.role == TEACHER and END_MARKER.lower() in text.lower()
+        if ends:
+            text = re.sub(re.escape(END_MARKER), "", text, flags=re.I)
+        return Reply(
+            text=self.module.clean(text, scenario), prompt_tokens=completion.usage.prompt_tokens,
+            completion_tokens=completion.usage.completion_tokens, latency=completion.latency,
+            model=self.backend.spec, ends_session=ends,
+        )
+
+    def reply(self, scenario: Scenario, history: list[Turn], seed: int | None) -> Reply:
+        """Ask the backend; an empty reply is retried once with another seed."""
+        for attempt in range(2):
+            attempt_seed = None if seed is None else seed + attempt * 7919
+            messages, options = self.request(scenario, history, attempt_seed)
+            try:
+                completion = self.backend.complete(messages, options)
+            except BackendError:
+                raise
+            except Exception as exc:  # a backend bug must fail this session, not the caller
+                raise SessionError(f"{self.role} backend {self.backend.spec} failed: {exc}") from exc
+            reply = self.accept(scenario, completion)
+            if reply.text or reply.ends_session:
+                return reply
+        raise SessionError(f"{self.role} backend {self.backend.spec} returned an empty reply twice")
+
+
+class HumanSpeaker:
+    """A person typing: `ask(scenario, history)` returns their text; '/end' ends the session."""
+
+    def __init__(self, role: str, ask: Callable[[Scenario, list[Turn]], str]):
+        """Wrap an input function for `role`."""
+        self.role = role
+        self.ask = ask
+
+    def reply(self, scenario: Scenario, history: list[Turn], seed: int | None) -> Reply:
+        """Return what the person typed."""
+        text = (self.ask(scenario, history) or "").strip()
+        if text.lower() == HUMAN_END:
+            return Reply(text="", model="human", ends_session=True)
+        return Reply(text=text, model="human")
+
+
+def _normalize(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+class SessionState:
+    """One conversation in progress: whose turn it is, its turns, and whether a stop rule fired."""
+
+    def __init__(self, scenario: Scenario, options: SessionOptions | None = None, turns: list[Turn] | None = None):
+        """Start (or resume from `turns`) a session on `scenario`."""
+        self.scenario = scenario
+        self.options = options or SessionOptions()
+        self.turns: list[Turn] = list(turns or [])
+        self.stop_reason = ""
+
+    @property
+    def done(self) -> bool:
+        """True once a stop rule fired or the turn budget is spent."""
+        if not self.stop_reason and len(self.turns) >= self.options.max_turns:
+            self.stop_reason = "max_turns"
+        return bool(self.stop_reason)
+
+    def next_role(self) -> str:
+        """The role that speaks next."""
+        first, second = (TEACHER, STUDENT) if self.options.teacher_first else (STUDENT, TEACHER)
+        return first if len(self.turns) % 2 == 0 else second
+
+    def turn_seed(self) -> int | None:
+        """Seed for the next turn, derived from the session seed so a session can be reproduced."""
+        return None if self.options.seed is None else self.options.seed * 1000 + len(self.turns)
+
+    def add(self, reply: Reply) -> Turn | None:
+        """Append a reply as the next turn and apply the stop rules; returns the turn (None if empty)."""
+        role = self.next_role()
+        turn = None
+        if reply.text:
+            turn = Turn(
+                idx=len(self.turns), role=role, text=reply.text, prompt_tokens=reply.prompt_tokens,
+                completion_tokens=reply.completion_tokens, latency=reply.latency, model=reply.model,
+            )
+            self._check_loop(turn)
+            self.turns.append(turn)
+            if role == STUDENT and self.options.stop_on_answer and states_answer(turn.text, self.scenario.answer):
+                self.stop_reason = self.stop_reason or "student_answered"
+        if reply.ends_session:
+            self.stop_reason = self.stop_reason or ("teacher_ended" if role == TEACHER else "student_ended")
+        elif turn is None:
+            self.stop_reason = self.stop_reason or "empty_reply"
+        return turn
+
+    def _check_loop(self, turn: Turn) -> None:
+        mine = [t for t in self.turns if t.role == turn.role][-self.options.loop_window :]
+        current = _normalize(turn.text)
+        if current and any(_normalize(t.text) == current for t in mine):
+            self.stop_reason = "loop_guard"
+
+    def transcript(self) -> Transcript:
+        """The turns so far with why the session stopped."""
+        return Transcript(self.scenario.id, list(self.turns), self.stop_reason, self.options.seed)
+
+
+def simulate(
+    scenario: Scenario,
+    teacher: Speaker,
+    student: Speaker,
+    options: SessionOptions | None = None,
+    on_turn: Callable[[Turn], None] | None = None,
+    history: list[Turn] | None = None,
+) -> Iterator[Turn]:
+    """Run one session, yielding each turn after `on_turn` has persisted it; `history` resumes a session."""
+    state = SessionState(scenario, options, history)
+    speakers = {TEACHER: teacher, STUDENT: student}
+    while not state.done:
+        speaker = speakers[state.next_role()]
+        reply = speaker.reply(scenario, state.turns, state.turn_seed())
+        turn = state.add(reply)
+        if turn is not None:
+            if on_turn is not None:
+                on_turn(turn)
+            yield turn
+    return state.transcript()
+
+
+def run_to_end(scenario: Scenario, teacher: Speaker, student: Speaker, options: SessionOptions | None = None,
+               on_turn: Callable[[Turn], None] | None = None) -> Transcript:
+    """Run a session to its end and return the transcript."""
+    gen = simulate(scenario, teacher, student, options, on_turn)
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
