@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -11,7 +12,8 @@ from rich.console import Console
 from practicum.errors import NotFoundError
 from practicum.scenarios.model import Scenario
 
-console = Console(highlight=False, soft_wrap=True)
+# Piped output gets full-width rows; a terminal keeps its own width.
+console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from rich.markup import escape
 from rich.table import Column, Table
 
 from practicum.commands.common import console, open_store, print_json, print_turn
@@ -31,14 +32,17 @@ def list_sessions(ctx, source, status, scenario_id, limit, offset, as_json):
     if not rows:
         console.print("No sessions yet. Create one with: practicum simulate --scenario <id>")
         return
-    table = Table("id", Column("scenario", no_wrap=True), "subject", "grade", "teacher", "student", "turns", "status",
-                  "source", "started")
+    names = ["id", "scenario", "subject", "teacher", "student", "turns", "status", "source", "started"]
+    if console.width < 120:  # a narrow terminal keeps the columns a reader scans first
+        names = ["id", "scenario", "subject", "turns", "status", "source"]
+    table = Table(*(Column(name, no_wrap=True, overflow="ellipsis") for name in names))
     for r in rows:
-        table.add_row(
-            str(r["id"]), r["scenario_id"], r["subject"], r["grade"], r["teacher_spec"], r["student_spec"],
-            str(r["n_turns"]), f"{r['status']}" + (f" ({r['stop_reason']})" if r["stop_reason"] else ""),
-            r["source"], (r["started"] or "")[:19],
-        )
+        values = {
+            "id": str(r["id"]), "scenario": r["scenario_id"], "subject": f"{r['subject']} {r['grade']}",
+            "teacher": r["teacher_spec"], "student": r["student_spec"], "turns": str(r["n_turns"]),
+            "status": r["status"], "source": r["source"], "started": (r["started"] or "")[5:16].replace("T", " "),
+        }
+        table.add_row(*(values[name] for name in names))
     console.print(table)
     total = store.count_sessions()
     if total > offset + len(rows):
@@ -58,13 +62,13 @@ def show_session(ctx, session_id, as_json):
         print_json(session)
         return
     scenario = store.get_scenario(session["scenario_id"])
-    console.print(f"[bold]Session {session_id}[/bold]: {scenario.title} [{scenario.id}] "
-                  f"({scenario.subject}, grade {scenario.grade}), source {session['source']}")
+    console.print(f"[bold]Session {session_id}[/bold]: {escape(scenario.title)} ({escape(scenario.id)}, "
+                  f"{scenario.subject}, grade {scenario.grade}), source {session['source']}")
     console.print(f"teacher {session['teacher_spec']}, student {session['student_spec']}, seed {session['seed']}, "
                   f"status {session['status']}" + (f" ({session['stop_reason']})" if session["stop_reason"] else ""))
     if session.get("error"):
-        console.print(f"[red]error:[/red] {session['error']}", markup=True)
-    console.print(f"[dim]Problem: {scenario.problem}  Answer: {scenario.answer}[/dim]")
+        console.print(f"[red]error:[/red] {escape(session['error'])}")
+    console.print(f"[dim]Problem: {escape(scenario.problem)}  Answer: {escape(scenario.answer)}[/dim]")
     for turn in session["turns"]:
         print_turn(turn, scenario.student_profile.name)
     tokens = sum((t["prompt_tokens"] or 0) + (t["completion_tokens"] or 0) for t in session["turns"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from rich.markup import escape
 
 from practicum.commands.common import console, err_console, open_store, print_turn, resolve_scenario
 
@@ -62,10 +63,16 @@ def simulate(ctx, scenario_ref, turns, teacher_spec, student_spec, seed, tempera
         programs={role: module.describe() for role, module in roles.items()},
     )
     name = scenario.student_profile.name
-    console.print(f"[bold]Session {session_id}[/bold]: {scenario.title} ({scenario.subject}, grade {scenario.grade})"
-                  f" - teacher {teacher_spec}, student {student_spec}, seed {seed}")
+    console.print(f"[bold]Session {session_id}[/bold]: {escape(scenario.title)} ({scenario.subject}, grade "
+                  f"{scenario.grade}) - teacher {escape(teacher_spec)}, student {escape(student_spec)}, seed {seed}")
     if any(p is not None and p.kind == "local" for p in parsed.values()):
-        err_console.print("[dim]Loading the local model...[/dim]")
+        from practicum.agents.backends.embedded_model import checkpoint_dir
+
+        if not (checkpoint_dir() / "model.safetensors").exists():
+            err_console.print("[dim]First run: converting the embedded GGUF model to a cached checkpoint "
+                              f"in {checkpoint_dir()} (about 20 s)...[/dim]")
+        else:
+            err_console.print("[dim]Loading the local model...[/dim]")
     gen = run(scenario, speakers["teacher"], speakers["student"], options,
               on_turn=lambda turn: store.add_turn(session_id, turn))
     try:
