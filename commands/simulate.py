@@ -45,8 +45,13 @@ def simulate(ctx, scenario_ref, turns, teacher_spec, student_spec, seed, tempera
         options.teacher_options.temperature = temperature
         options.student_options.temperature = temperature
 
+    from practicum.agents.programs import load_role_program
+
     backends: dict[str, object] = {}
     roles = {"teacher": Teacher(), "student": Student()}
+    for role, spec in parsed.items():
+        if spec is not None and spec.options.get("program"):
+            load_role_program(roles[role], spec.options["program"], store)
     speakers = {}
     for role, spec in parsed.items():
         if spec is None:

@@ -91,3 +91,31 @@ def test_scenario_generator_gives_up_with_reason():
     backend = ScriptedBackend(default="ok")
     with pytest.raises(InputError, match="problem is shorter than 6 words"):
         ScenarioGenerator().generate(backend, subject="math", grade="5", topic="fractions", attempts=2)
+
+
+def test_program_loads_from_path_or_tuning_run(tmp_path, scenario, store):
+    from practicum.agents.programs import load_role_program
+    from practicum.storage.tuning_runs import create_tuning_run, update_tuning_run
+
+    tuned = Teacher()
+    tuned.respond.signature = tuned.respond.signature.with_instructions("Only ask why.")
+    path = tmp_path / "program.json"
+    tuned.save(str(path))
+    by_path = load_role_program(Teacher(), str(path))
+    assert by_path.messages(scenario, [])[0]["content"].startswith("Only ask why.")
+    run = create_tuning_run(store, tuner="dspy", config={})
+    update_tuning_run(store, run, artifact_path=str(tmp_path))
+    by_run = load_role_program(Teacher(), str(run), store)
+    assert by_run.version() == tuned.version()
+
+
+def test_program_errors_are_input_errors(tmp_path):
+    from practicum.agents.programs import load_role_program
+    from practicum.errors import NotFoundError
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"something": 1}')
+    with pytest.raises(InputError, match="not a saved Teacher program"):
+        load_role_program(Teacher(), str(bad))
+    with pytest.raises(NotFoundError):
+        load_role_program(Teacher(), str(tmp_path / "missing.json"))
