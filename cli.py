@@ -32,6 +32,27 @@ def _register() -> None:
     cli.add_command(sessions.sessions)
     cli.add_command(scenarios.scenarios)
 
+    from practicum.commands import tui
+
+    cli.add_command(tui.tui)
+
+    from practicum.commands import dataset_export, dataset_import, dataset_validate, turns
+
+    cli.add_command(dataset_import.import_dialogues)
+    cli.add_command(dataset_export.export)
+    cli.add_command(dataset_export.datasets)
+    cli.add_command(dataset_validate.validate)
+    cli.add_command(turns.turns)
+
+    from practicum.commands import generate, runs
+
+    cli.add_command(generate.generate)
+    cli.add_command(runs.runs)
+
+    from practicum.commands import tune
+
+    cli.add_command(tune.tune)
+
 
 _register()
 
@@ -39,7 +60,7 @@ _register()
 def main() -> None:
     """Entry point: user errors become one line on stderr and exit status 1, never a traceback."""
     try:
-        cli.main(standalone_mode=False)
+        status = cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)
@@ -54,3 +75,5 @@ def main() -> None:
         sys.exit(130)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    if isinstance(status, int) and status:
+        sys.exit(status)

