@@ -3,31 +3,31 @@
 vLLM, Ollama and llama.cpp all expose `/v1/chat/completions`, so practicum scales past one
 machine by being a thin, concurrent client of such a server. Retries are done here, not by
 the SDK (it runs with `max_retries=0`), so which errors are retried, how long we wait and how
-many retries a run cost are explicit, counted and testable. The API key is never printed,
-logged, shown in a repr or put into an error message; server text we quote is redacted.
+many retries a run cost are explicit, counted and testable (the policy is shared with the
+fine-tuning client, in `openai_errors`). The API key is never printed, logged, shown in a repr
+or put into an error message; server text we quote is redacted.
 """
 
 from __future__ import annotations
 
-import email.utils
-import logging
 import os
-import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import urlsplit, urlunsplit
 
 import openai
 
 from practicum.agents.backends.base import Completion, GenerationOptions, Message, Usage
+from practicum.agents.backends.openai_auth import find_api_key
+from practicum.agents.backends.openai_errors import (
+    OPENAI_URL, RETRY_STATUSES, GaveUp, Redactor, RetryPolicy, call_with_retries, display_url, error_code,
+    is_openai_url, is_quota_error, one_line, retries_phrase, server_message,
+)
 from practicum.errors import BackendError
 
-log = logging.getLogger(__name__)
+__all__ = ["OpenAIChatBackend", "OPENAI_URL", "RETRY_STATUSES", "KEY_PLACEHOLDER"]
 
-OPENAI_URL = "https://api.openai.com/v1"
 KEY_PLACEHOLDER = "not-needed"  # local servers ignore the key, but the SDK insists on one
-RETRY_STATUSES = frozenset({408, 409, 429})  # plus every 5xx
 
 
 class OpenAIChatBackend:
@@ -58,19 +58,18 @@ class OpenAIChatBackend:
         self.max_wait = max_wait
         self.requests_sent = 0
         self.retries = 0
-        self._where = _display_url(self.base_url)
+        self._where = display_url(self.base_url)
         self._sleep = time.sleep  # tests swap this to record waits instead of sleeping
         self._lock = threading.Lock()
-        key = api_key or os.environ.get("OPENAI_API_KEY") or None
+        key = api_key or find_api_key()
         if key is None:
-            if _is_openai(self.base_url):
+            if is_openai_url(self.base_url):
                 raise BackendError(
                     f"OPENAI_API_KEY is not set; export it or pass api_key=... ({self.spec} at {self._where})"
                 )
             key = KEY_PLACEHOLDER
-        # Held only for redaction (a very short key would mangle every message and secures nothing);
-        # the client below is the one place the key is used.
-        self._secret = key if key != KEY_PLACEHOLDER and len(key) >= 6 else None
+        # Held only for redaction; the client below is the one place the key is used.
+        self._redact = Redactor(key if key != KEY_PLACEHOLDER else None)
         self._client = openai.OpenAI(api_key=key, base_url=self.base_url, max_retries=0, timeout=timeout)
 
     def __repr__(self) -> str:
@@ -134,47 +133,32 @@ class OpenAIChatBackend:
         return kwargs
 
     def _call_with_retries(self, kwargs: dict):
-        attempt = 0
-        while True:
-            with self._lock:
-                self.requests_sent += 1
-            try:
-                return self._client.chat.completions.create(**kwargs)
-            except openai.APIStatusError as exc:
-                status = exc.status_code
-                transient = status in RETRY_STATUSES or status >= 500
-                if not transient or attempt >= self.max_retries:
-                    # Not chained: the SDK error quotes the server's reply, which may echo the key;
-                    # ours carries the status and the (redacted) server message instead.
-                    raise self._status_error(exc, attempt) from None
-                wait = self._wait_for(attempt, exc.response.headers)
-                reason = f"HTTP {status}"
-            except openai.APIConnectionError as exc:
-                if attempt >= self.max_retries:
-                    raise self._connection_error(exc, attempt) from exc
-                wait = self._wait_for(attempt, None)
-                reason = "timeout" if isinstance(exc, openai.APITimeoutError) else "connection error"
-            attempt += 1
-            with self._lock:
-                self.retries += 1
-            log.info(
-                "%s: %s from %s; retry %d/%d in %.2fs",
-                self.spec, reason, self._where, attempt, self.max_retries, wait,
+        try:
+            return call_with_retries(
+                lambda: self._client.chat.completions.create(**kwargs),
+                RetryPolicy(self.max_retries, self.backoff_base, self.max_wait),
+                label=self.spec, where=self._where, sleep=self._sleep,
+                on_request=self._count_request, on_retry=self._count_retry,
             )
-            self._sleep(wait)
+        except GaveUp as gave_up:
+            exc = gave_up.error
+            if isinstance(exc, openai.APIStatusError):
+                # Not chained: the SDK error quotes the server's reply, which may echo the key;
+                # ours carries the status and the (redacted) server message instead.
+                raise self._status_error(exc, gave_up.retries) from None
+            raise self._connection_error(exc, gave_up.retries) from exc
 
-    def _wait_for(self, attempt: int, headers) -> float:
-        """Seconds to wait before the next try: the server's retry-after if given, else backoff."""
-        hinted = _retry_after(headers) if headers is not None else None
-        if hinted is not None:
-            return min(max(hinted, 0.0), self.max_wait)
-        delay = min(self.backoff_base * 2**attempt, self.max_wait)
-        # Jitter (half to full delay) spreads out sessions that failed at the same moment.
-        return random.uniform(delay / 2, delay)
+    def _count_request(self) -> None:
+        with self._lock:
+            self.requests_sent += 1
+
+    def _count_retry(self) -> None:
+        with self._lock:
+            self.retries += 1
 
     def _status_error(self, exc: openai.APIStatusError, retries: int) -> BackendError:
         status = exc.status_code
-        after = _after(retries)
+        after = retries_phrase(retries)
         if status == 401:
             return BackendError(
                 f"{self._where} rejected the API key (HTTP 401); check OPENAI_API_KEY or pass api_key=..."
@@ -186,74 +170,21 @@ class OpenAIChatBackend:
                 f"model {self.model!r} not found at {self._where} (HTTP 404); "
                 "check the model name and that the base URL ends in /v1"
             )
+        if is_quota_error(exc):
+            return BackendError(
+                f"quota exceeded at {self._where} (HTTP 429 {error_code(exc)}), not retried: {self._detail(exc)}"
+            )
         if status == 429:
             return BackendError(f"rate limited by {self._where}: still HTTP 429{after}; {self._detail(exc)}")
         return BackendError(f"{self._where} failed with HTTP {status}{after}: {self._detail(exc)}")
 
     def _connection_error(self, exc: openai.APIConnectionError, retries: int) -> BackendError:
-        after = _after(retries)
+        after = retries_phrase(retries)
         if isinstance(exc, openai.APITimeoutError):
             return BackendError(f"cannot reach {self._where}: no reply within {self.timeout:g}s{after}")
         cause = exc.__cause__ or exc
-        return BackendError(f"cannot reach {self._where}{after}: {self._redact(_one_line(str(cause)))}")
+        return BackendError(f"cannot reach {self._where}{after}: {self._redact(one_line(str(cause)))}")
 
     def _detail(self, exc: openai.APIStatusError) -> str:
         """The server's own error message, on one line, without the key."""
-        body = exc.body
-        if isinstance(body, dict):
-            inner = body.get("error", body)
-            message = inner.get("message") if isinstance(inner, dict) else inner
-        else:
-            message = body or exc.message
-        return self._redact(_one_line(str(message)))[:300]
-
-    def _redact(self, text: str) -> str:
-        if self._secret:
-            text = text.replace(self._secret, "***")
-        return text
-
-
-def _is_openai(base_url: str) -> bool:
-    """True when the URL is OpenAI's own API, where a key is mandatory."""
-    host = urlsplit(base_url).hostname or ""
-    return host == "openai.com" or host.endswith(".openai.com")
-
-
-def _display_url(url: str) -> str:
-    """The URL without any user:password part, safe for messages."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
-def _retry_after(headers) -> float | None:
-    """Seconds from `retry-after-ms` or `retry-after` (seconds or an HTTP date), if present."""
-    value = headers.get("retry-after-ms")
-    if value is not None:
-        try:
-            return float(value) / 1000
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        return email.utils.parsedate_to_datetime(value).timestamp() - time.time()
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
-def _after(retries: int) -> str:
-    return f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
+        return server_message(exc, self._redact)

@@ -1,9 +1,11 @@
 """A fake OpenAI-compatible HTTP server on loopback, so the real `openai` SDK is tested end to end.
 
 Mocking the SDK would test our guesses about it; speaking HTTP to it tests what it really sends
-and how it really raises. The server answers from a route table, so later endpoints (Files,
-Fine-tuning) are one `add_route` each; it records every request, replies from a queue of
-scripted texts, and can be told to fail the next requests (429, 500, 401, ...).
+and how it really raises. The server answers from a route table; it records every request
+(with its query), replies from a queue of scripted texts, and can be told to fail the next
+requests (429, 500, 401, a spent quota, ...). The Files and Fine-tuning jobs endpoints live in
+`openai_fine_tuning` and are installed on every server as `server.fine_tuning`; `/v1/models`
+lists the models their succeeded jobs produced, and chat completions refuse unknown `ft:` models.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
+from urllib.parse import parse_qsl
 
 ERROR_TYPES = {
     400: "invalid_request_error",
@@ -25,6 +28,11 @@ ERROR_TYPES = {
     404: "invalid_request_error",
     429: "rate_limit_error",
 }
+# What OpenAI answers when the account has no credit left: a 429 that waiting does not cure.
+QUOTA_EXCEEDED = {"error": {
+    "message": "You exceeded your current quota, please check your plan and billing details.",
+    "type": "insufficient_quota", "param": None, "code": "insufficient_quota",
+}}
 
 
 @dataclass
@@ -35,6 +43,7 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]  # keys lower-cased
     raw: bytes = b""
+    query: dict[str, str] = field(default_factory=dict)
 
     @property
     def json(self) -> Any:
@@ -62,10 +71,13 @@ class FakeResponse:
         return json.dumps(self.body).encode()
 
 
-def error_response(status: int, message: str | None = None, headers: dict[str, str] | None = None) -> FakeResponse:
+def error_response(
+    status: int, message: str | None = None, headers: dict[str, str] | None = None,
+    code: str | None = None, param: str | None = None,
+) -> FakeResponse:
     """An error reply in OpenAI's `{"error": {...}}` shape."""
     error_type = ERROR_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
-    body = {"error": {"message": message or f"fake error {status}", "type": error_type, "param": None, "code": None}}
+    body = {"error": {"message": message or f"fake error {status}", "type": error_type, "param": param, "code": code}}
     return FakeResponse(status, body, dict(headers or {}))
 
 
@@ -88,6 +100,9 @@ class FakeOpenAIServer:
         self._thread: threading.Thread | None = None
         self.add_route("POST", "/v1/chat/completions", self._chat_completions)
         self.add_route("GET", "/v1/models", self._models)
+        from tests.fakes.openai_fine_tuning import FakeFineTuning  # it imports this module's types
+
+        self.fine_tuning = FakeFineTuning(self)
 
     # -- scripting -------------------------------------------------------------------------
 
@@ -118,6 +133,10 @@ class FakeOpenAIServer:
     def chat_requests(self) -> list[dict]:
         """JSON bodies of every chat completions request, in arrival order."""
         return [r.json for r in self.requests if r.path == "/v1/chat/completions"]
+
+    def requests_to(self, method: str, path: str) -> list[RecordedRequest]:
+        """Every request with this method and path (no query), in arrival order."""
+        return [r for r in self.requests if r.method == method.upper() and r.path == path]
 
     def next_id(self, prefix: str) -> str:
         """A fresh id like `chatcmpl-fake3`, for handlers that create objects."""
@@ -168,7 +187,9 @@ class FakeOpenAIServer:
                     del self._failures[i]
                     return response
         if self.api_key is not None and request.headers.get("authorization") != f"Bearer {self.api_key}":
-            return error_response(401, "Incorrect API key provided.")
+            # Echoes the key it got, so tests prove that clients redact server text.
+            sent = request.headers.get("authorization", "").removeprefix("Bearer ")
+            return error_response(401, f"Incorrect API key provided: {sent}.", code="invalid_api_key")
         for method, pattern, handler in self._routes:
             match = pattern.match(request.path)
             if match and method == request.method:
@@ -180,6 +201,10 @@ class FakeOpenAIServer:
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
             return error_response(400, "body must be JSON with a 'messages' list")
         messages = body["messages"]
+        model = str(body.get("model", ""))
+        if model.startswith("ft:") and model not in self.fine_tuning.fine_tuned_models():
+            return error_response(404, f"The model `{model}` does not exist or you do not have access to it.",
+                                  code="model_not_found")
         with self._lock:
             text = self._replies.popleft() if self._replies else None
         if text is None:
@@ -212,8 +237,12 @@ class FakeOpenAIServer:
         )
 
     def _models(self, request: RecordedRequest) -> FakeResponse:
-        model = {"id": self.model, "object": "model", "created": 0, "owned_by": "fake"}
-        return FakeResponse(200, {"object": "list", "data": [model]})
+        from tests.fakes.openai_fine_tuning import BASE_MODELS, ORG
+
+        models = [{"id": m, "object": "model", "created": 0, "owned_by": "system"} for m in (self.model, *BASE_MODELS)]
+        models += [{"id": m, "object": "model", "created": 1, "owned_by": ORG}
+                   for m in self.fine_tuning.fine_tuned_models()]
+        return FakeResponse(200, {"object": "list", "data": models})
 
 
 def _make_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
@@ -222,13 +251,18 @@ def _make_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
         disable_nagle_algorithm = True  # headers and body go out separately; avoid 40 ms stalls
 
         def _serve(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            raw = self.rfile.read(length) if length else b""
+            if "chunked" in (self.headers.get("transfer-encoding") or "").lower():
+                raw = self._read_chunked()
+            else:
+                length = int(self.headers.get("content-length") or 0)
+                raw = self.rfile.read(length) if length else b""
+            path, _, query = self.path.partition("?")
             request = RecordedRequest(
                 method=self.command,
-                path=self.path.split("?", 1)[0],
+                path=path,
                 headers={k.lower(): v for k, v in self.headers.items()},
                 raw=raw,
+                query=dict(parse_qsl(query)),
             )
             response = server.handle(request)
             payload = response.encoded()
@@ -240,6 +274,16 @@ def _make_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(payload)
+
+        def _read_chunked(self) -> bytes:
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()  # the blank line after the last chunk
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
 
         do_GET = do_POST = do_DELETE = _serve
 
