@@ -1,0 +1,1 @@
+"""The practicum screens, one per file."""

@@ -1,0 +1,1 @@
+"""Widgets the practicum screens are built from."""
