@@ -53,6 +53,15 @@ def _register() -> None:
 
     cli.add_command(tune.tune)
 
+    from practicum.commands import evaluation
+
+    cli.add_command(evaluation.eval_group)
+    cli.add_command(evaluation.compare_command)
+
+    from practicum.commands import loop
+
+    cli.add_command(loop.loop)
+
 
 _register()
 

@@ -14,6 +14,7 @@ import click
 TUNER_COMMANDS = [
     "practicum.commands.tune_openai:openai_group",
     "practicum.commands.tune_lora:lora",
+    "practicum.commands.tune_dspy:dspy_command",
 ]
 
 

@@ -1,13 +1,23 @@
-"""Transformers on the embedded model (or a local model path), batching requests in one generate call."""
+"""Transformers on the embedded model (or a local model path), batching requests in one generate call.
+
+A batch is left-padded and runs as one `generate`. Between turns each conversation's prompt
+states are kept (prefix_cache.py), so the next turn prefills only its new tokens; set
+PRACTICUM_PREFIX_CACHE_MB=0 to turn that off.
+"""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
 
 from practicum.agents.backends.base import Completion, GenerationOptions, Message, Usage
+from practicum.agents.backends.prefix_cache import PrefixCache
 from practicum.errors import BackendError, ModelMissingError
+
+PREFIX_CACHE_ENV = "PRACTICUM_PREFIX_CACHE_MB"
+DEFAULT_PREFIX_CACHE_MB = 1024
 
 _models: dict[tuple[str, str], tuple[object, object]] = {}
 _models_lock = threading.Lock()
@@ -51,8 +61,20 @@ def load_model(model_path: str | None = None, adapter: str | None = None):
         return tokenizer, model
 
 
+def _cache_budget() -> int:
+    """Bytes for prompt states kept between turns ($PRACTICUM_PREFIX_CACHE_MB; 0 turns the cache off)."""
+    text = os.environ.get(PREFIX_CACHE_ENV, "")
+    try:
+        megabytes = float(text) if text.strip() else DEFAULT_PREFIX_CACHE_MB
+    except ValueError:
+        raise BackendError(f"{PREFIX_CACHE_ENV} must be a number of megabytes, got '{text}'") from None
+    return int(max(0.0, megabytes) * 1024 * 1024)
+
+
 class LocalBackend:
     """Chat completions from a local transformers model; `complete_batch` pads left and runs one generate."""
+
+    batches_in_one_pass = True  # drivers send many sessions' turns in one complete_batch (agents/runs/driver.py)
 
     def __init__(self, model_path: str | None = None, adapter: str | None = None, spec: str = "local"):
         """Remember what to load; the model loads on first use."""
@@ -60,6 +82,12 @@ class LocalBackend:
         self.adapter = adapter
         self.spec = spec
         self._lock = threading.Lock()
+        self.prefix_cache = PrefixCache(_cache_budget())
+        # What batching cost: prompt tokens reused from the prefix cache or prefilled (with padding), and
+        # decode slots spent on rows that had already finished.
+        self.counters = {"batches": 0, "rows": 0, "prompt_tokens": 0, "reused_prompt_tokens": 0,
+                         "prefilled_tokens": 0, "prefilled_real_tokens": 0, "generated_tokens": 0,
+                         "decode_slots": 0, "generate_seconds": 0.0}
 
     def _loaded(self):
         return load_model(self.model_path, self.adapter)
@@ -93,41 +121,121 @@ class LocalBackend:
         tokenizer, model = self._loaded()
         opts = options[0]
         prompts = [tokenizer.apply_chat_template(m, tokenize=False, add_generation_prompt=True) for m in batch]
-        encoded = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+        ids = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
         sampling = opts.temperature > 0
         kwargs = dict(
             max_new_tokens=opts.max_tokens,
             do_sample=sampling,
             pad_token_id=tokenizer.pad_token_id,
             repetition_penalty=1.15,
+            return_dict_in_generate=True,
         )
         if sampling:
             kwargs.update(temperature=opts.temperature, top_p=opts.top_p)
         seeds = [o.seed for o in options if o.seed is not None]
         start = time.perf_counter()
         with self._lock, torch.inference_mode():
+            hits = [self.prefix_cache.take(row) for row in ids]
+            input_ids, attention_mask, cached = _layout(ids, hits, tokenizer.pad_token_id)
+            if cached:
+                kwargs["past_key_values"] = _past(hits, cached)
             if seeds:
                 # One generator per batch: reproducible for the same batch composition and seeds.
                 torch.manual_seed(sum(seeds) % (2**63))
-            output = model.generate(**encoded, **kwargs)
+            result = model.generate(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
+            self._keep_prompts(ids, attention_mask, result.past_key_values)
+        output = result.sequences
         elapsed = time.perf_counter() - start
-        prompt_len = encoded["input_ids"].shape[1]
+        prompt_len = input_ids.shape[1]
         completions = []
+        generated = 0
         for row, opt in enumerate(options):
             new_tokens = output[row, prompt_len:]
-            ids = [t for t in new_tokens.tolist() if t not in (tokenizer.pad_token_id, tokenizer.eos_token_id)]
-            text = tokenizer.decode(ids, skip_special_tokens=True)
+            row_ids = [t for t in new_tokens.tolist() if t not in (tokenizer.pad_token_id, tokenizer.eos_token_id)]
+            generated += len(row_ids) + (len(row_ids) < len(new_tokens))  # the EOS that ended the row was computed
+            text = tokenizer.decode(row_ids, skip_special_tokens=True)
             for stop in opt.stop:
                 if stop and stop in text:
                     text = text[: text.index(stop)]
             completions.append(
                 Completion(
                     text=text.strip(),
-                    usage=Usage(
-                        prompt_tokens=int(encoded["attention_mask"][row].sum()), completion_tokens=len(ids)
-                    ),
+                    usage=Usage(prompt_tokens=len(ids[row]), completion_tokens=len(row_ids)),
                     model=self.spec,
                     latency=elapsed / len(options),
                 )
             )
+        reused = sum(len(h.ids) for h in hits if h is not None)
+        self._count(attention_mask, cached, reused, output.shape[1] - prompt_len, generated, elapsed)
         return completions
+
+    def _keep_prompts(self, ids: list[list[int]], attention_mask, cache) -> None:
+        """Cache each row's prompt states (the real tokens of the prompt, not padding or the reply)."""
+        if not self.prefix_cache.enabled or cache is None:
+            return
+        from practicum.agents.backends.prefix_cache import Entry
+
+        width = attention_mask.shape[1]
+        layers = [(layer.keys[:, :, :width], layer.values[:, :, :width]) for layer in cache.layers]
+        for row, row_ids in enumerate(ids):
+            real = attention_mask[row].bool()
+            self.prefix_cache.put(Entry(
+                tuple(row_ids), [k[row][:, real].clone() for k, _ in layers], [v[row][:, real].clone() for _, v in layers]
+            ))
+
+    def _count(self, attention_mask, cached: int, reused: int, steps: int, generated: int, elapsed: float) -> None:
+        rows, width = attention_mask.shape
+        c = self.counters
+        c["batches"] += 1
+        c["rows"] += rows
+        c["prompt_tokens"] += int(attention_mask.sum())
+        c["reused_prompt_tokens"] += reused
+        c["prefilled_tokens"] += rows * (width - cached)
+        c["prefilled_real_tokens"] += int(attention_mask[:, cached:].sum())
+        c["generated_tokens"] += generated
+        c["decode_slots"] += rows * steps
+        c["generate_seconds"] += elapsed
+
+
+def _layout(ids: list[list[int]], hits: list, pad_id: int):
+    """Input ids and mask for a batch whose rows may continue cached prefixes.
+
+    Each row is [pad, cached prefix | pad, new tokens]: the cached parts end together at column
+    `cached` (the width of the past states) and the new parts end together at the right edge, as
+    left padding does. Positions come from the mask, so padding in the middle shifts nothing.
+    """
+    import torch
+
+    prefix = [len(h.ids) if h is not None else 0 for h in hits]
+    cached = max(prefix)
+    fresh = max(len(row) - n for row, n in zip(ids, prefix))
+    input_ids = torch.full((len(ids), cached + fresh), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(ids), cached + fresh), dtype=torch.long)
+    for i, (row, n) in enumerate(zip(ids, prefix)):
+        if n:
+            input_ids[i, cached - n : cached] = torch.tensor(row[:n])
+            mask[i, cached - n : cached] = 1
+        tail = row[n:]
+        input_ids[i, cached + fresh - len(tail) :] = torch.tensor(tail)
+        mask[i, cached + fresh - len(tail) :] = 1
+    return input_ids, mask, cached
+
+
+def _past(hits: list, cached: int):
+    """A DynamicCache holding each hit's states right-aligned at column `cached` (zeros elsewhere, masked)."""
+    import torch
+    from transformers import DynamicCache
+
+    sample = next(h for h in hits if h is not None)
+    layers = []
+    for layer in range(len(sample.keys)):
+        heads, _, dim = sample.keys[layer].shape
+        keys = torch.zeros((len(hits), heads, cached, dim), dtype=sample.keys[layer].dtype)
+        values = torch.zeros_like(keys)
+        for i, hit in enumerate(hits):
+            if hit is not None:
+                n = len(hit.ids)
+                keys[i, :, cached - n :] = hit.keys[layer]
+                values[i, :, cached - n :] = hit.values[layer]
+        layers.append((keys, values))
+    return DynamicCache(ddp_cache_data=layers)

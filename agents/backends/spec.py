@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from practicum.agents.backends.base import ChatBackend
+from practicum.agents.backends.scripted_paced import make_paced, pacing_options
 from practicum.errors import BackendError
 
 KINDS = ("local", "openai", "scripted")
 LOCAL_KEYS = {"adapter", "model", "program"}
 OPENAI_KEYS = {"base_url", "program"}
 SPEC_HELP = (
-    "backend specs: 'local' (embedded model), 'local:adapter=PATH', 'local:model=PATH', "
+    "backend specs: 'local' (embedded model), 'local:adapter=PATH|RUN_ID', 'local:model=PATH', "
     "'openai:MODEL' (OPENAI_BASE_URL/OPENAI_API_KEY), 'openai:MODEL,base_url=URL', 'scripted'"
 )
 
@@ -51,6 +52,9 @@ def parse_spec(spec: str) -> BackendSpec:
         if not model.strip():
             raise BackendError(f"backend spec '{spec}': name a model, e.g. openai:gpt-4o-mini")
         return BackendSpec("openai", model=model.strip(), options=_parse_options(opts, OPENAI_KEYS, text), text=text)
+    paced = pacing_options(rest, text)  # `scripted:delay=S,vary=1` (see scripted_paced.py)
+    if paced is not None:
+        return BackendSpec("scripted", options=paced, text=text)
     return BackendSpec("scripted", options={"replies": rest} if rest else {}, text=text)
 
 
@@ -60,15 +64,22 @@ def make_backend(spec: str | BackendSpec) -> ChatBackend:
     if parsed.kind == "local":
         from practicum.agents.backends.local import LocalBackend
 
-        return LocalBackend(
-            model_path=parsed.options.get("model"), adapter=parsed.options.get("adapter"), spec=parsed.text
-        )
+        adapter, model_path = parsed.options.get("adapter"), parsed.options.get("model")
+        if adapter:
+            # A LoRA run id (or path) becomes the adapter directory and, unless model= says otherwise, its base.
+            from practicum.tuning.lora.adapters import resolve_adapter
+
+            resolved = resolve_adapter(adapter)
+            adapter, model_path = resolved.path, model_path or resolved.base
+        return LocalBackend(model_path=model_path, adapter=adapter, spec=parsed.text)
     if parsed.kind == "openai":
         from practicum.agents.backends.openai_chat import OpenAIChatBackend
 
         backend = OpenAIChatBackend(parsed.model, base_url=parsed.options.get("base_url"))
         backend.spec = parsed.text
         return backend
+    if "delay" in parsed.options or "vary" in parsed.options:
+        return make_paced(parsed.options, parsed.text)
     from practicum.agents.backends.scripted import ScriptedBackend
 
     replies = parsed.options.get("replies")

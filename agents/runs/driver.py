@@ -1,0 +1,315 @@
+"""Drive many sessions of one run together: batched on the local model, concurrent on remote endpoints.
+
+Each session is a pure `SessionState`; the driver asks every idle session for its next request and
+sends them out. A backend that answers a batch in one forward pass (the local model) gets one
+`complete_batch` per step holding the largest group of requests that share sampling options
+(teacher turns, or student turns), so the sessions fall into step and each call is as full as it can
+be. Any other backend (an OpenAI-compatible endpoint, the scripted backend) gets one `complete` per
+request on a pool of at most `concurrency` threads, so a slow reply holds up only its own session.
+Results are written from this thread only, one transaction per processed batch. A session whose
+backend raises or returns garbage is finished as failed with its reason; the others carry on.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Callable
+
+from practicum.agents.backends.base import Completion, Usage
+from practicum.agents.session import AgentSpeaker, Reply, SessionOptions, SessionState
+from practicum.agents.transcript import TEACHER, Turn
+from practicum.scenarios.model import Scenario
+from practicum.storage import runs as run_store
+
+MAX_RAW_CHARS = 20_000  # far past any reply a turn keeps (roles cap turns at 600 characters)
+EMPTY_RETRIES = 1  # like AgentSpeaker.reply: one retry with another seed, then the session fails
+RETRY_SEED_STEP = 7919
+HEARTBEAT_S = 2.0
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+class GarbageReply(Exception):
+    """A backend answered with something that is not usable text."""
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """Collapse whitespace and cut to `limit` characters: failure reasons are stored and printed as one line."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def usable_text(completion) -> str:
+    """The completion's text made safe to store; GarbageReply when there is no text at all."""
+    if not hasattr(completion, "text"):
+        raise GarbageReply(f"backend returned {type(completion).__name__}, not a completion")
+    text = completion.text
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise GarbageReply(f"reply is not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
+    if not isinstance(text, str):
+        raise GarbageReply(f"reply text is {type(text).__name__}, not str")
+    text = text[:MAX_RAW_CHARS]
+    # Lone surrogates (undecodable bytes smuggled into a str) cannot be stored as UTF-8; U+FFFD is dropped later.
+    return _CONTROL.sub("", _SURROGATE.sub("\ufffd", text))
+
+
+@dataclass
+class Slot:
+    """A session being generated: its row id, pure state, and retry bookkeeping."""
+
+    session_id: int
+    state: SessionState
+    retries: int = 0
+    busy: bool = False
+
+
+@dataclass
+class Request:
+    """One pending turn: which slot, who speaks, and what is sent."""
+
+    slot: Slot
+    speaker: AgentSpeaker
+    messages: list
+    options: object
+
+
+@dataclass
+class RunStats:
+    """Live counters for one attempt at a run (a resume is a new attempt)."""
+
+    total: int = 0
+    completed: int = 0
+    failed: int = 0
+    turns: int = 0
+    requests: int = 0
+    batches: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    backend_seconds: float = 0.0
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since this attempt started."""
+        return time.perf_counter() - self.started
+
+    @property
+    def tokens_per_s(self) -> float:
+        """Generated (completion) tokens per wall-clock second."""
+        return self.completion_tokens / self.elapsed if self.elapsed > 0 else 0.0
+
+
+class RunDriver:
+    """Advances a run's open sessions until each is completed or failed."""
+
+    def __init__(
+        self, store, run_id: int, teacher: AgentSpeaker, student: AgentSpeaker, *, concurrency: int,
+        on_progress: Callable[[RunStats], None] | None = None, heartbeat: Callable[[RunStats], None] | None = None,
+    ):
+        """Bind the run's store, speakers and concurrency; `on_progress` sees the stats after each write."""
+        self.store = store
+        self.run_id = run_id
+        self.speakers = {TEACHER: teacher, "student": student}
+        self.concurrency = max(1, concurrency)
+        self.on_progress = on_progress
+        self.heartbeat = heartbeat
+        self.stats = RunStats()
+        self._busy_backends: set[int] = set()
+
+    # -- public ------------------------------------------------------------------------------
+
+    def run(self, sessions: list[dict], scenario_for: Callable[[dict], Scenario],
+            options_for: Callable[[dict], SessionOptions]) -> RunStats:
+        """Generate every given open session (rows from storage.runs.open_sessions); returns the stats."""
+        self.stats = RunStats(total=len(sessions))
+        queue = deque(sessions)
+        slots: list[Slot] = []
+        inflight: dict[Future, tuple[object, list[Request]]] = {}
+        last_beat = 0.0
+        pool = ThreadPoolExecutor(max_workers=self.concurrency + 1, thread_name_prefix="practicum-run")
+        try:
+            while queue or slots:
+                started = self._admit(queue, slots, scenario_for, options_for)
+                finished = [(s, s.state.stop_reason) for s in slots if s.state.done and not s.busy]
+                if started or finished:
+                    self._write([], started, [(s, "completed", reason, "") for s, reason in finished], slots)
+                    continue
+                for backend, batch in self._dispatchable(slots):
+                    for request in batch:
+                        request.slot.busy = True
+                    if getattr(backend, "batches_in_one_pass", False):
+                        self._busy_backends.add(id(backend))
+                    inflight[pool.submit(_ask, backend, batch)] = (backend, batch)
+                if not inflight:
+                    break  # nothing can advance (should not happen; guards against a silent spin)
+                done, _ = wait(list(inflight), timeout=HEARTBEAT_S, return_when=FIRST_COMPLETED)
+                turns, ended = [], []
+                for future in done:
+                    backend, batch = inflight.pop(future)
+                    self._busy_backends.discard(id(backend))
+                    self._absorb(batch, future.result(), turns, ended)
+                if turns or ended:
+                    self._write(turns, [], ended, slots)
+                now = time.perf_counter()
+                if self.heartbeat and now - last_beat >= HEARTBEAT_S:
+                    self.heartbeat(self.stats)
+                    last_beat = now
+        finally:
+            pool.shutdown(wait=not inflight, cancel_futures=True)
+        return self.stats
+
+    # -- steps -------------------------------------------------------------------------------
+
+    def _admit(self, queue: deque, slots: list[Slot], scenario_for, options_for) -> list[int]:
+        started = []
+        while queue and len(slots) < self.concurrency:
+            row = queue.popleft()
+            try:
+                state = SessionState(scenario_for(row), options_for(row))
+                for turn in _stored_turns(row):
+                    _replay(state, turn)
+            except Exception as exc:  # e.g. its scenario was deleted: this session fails, the run goes on
+                run_store.record_step(self.store, finished=[(row["id"], "failed", "setup_error",
+                                                             one_line(_describe(exc)))])
+                self.stats.failed += 1
+                continue
+            slots.append(Slot(row["id"], state))
+            if row.get("status") != "running":
+                started.append(row["id"])
+        return started
+
+    def _dispatchable(self, slots: list[Slot]) -> list[tuple[object, list[Request]]]:
+        """Jobs to send now: per one-pass backend, its largest option group; elsewhere, each request alone."""
+        by_backend: dict[int, tuple[object, list[Request]]] = {}
+        for slot in slots:
+            if slot.busy or slot.state.done:
+                continue
+            speaker = self.speakers[slot.state.next_role()]
+            if id(speaker.backend) in self._busy_backends:
+                continue  # its model is generating; this session joins the next batch
+            seed = slot.state.turn_seed()
+            if seed is not None and slot.retries:
+                seed += slot.retries * RETRY_SEED_STEP
+            messages, options = speaker.request(slot.state.scenario, slot.state.turns, seed)
+            backend = speaker.backend
+            by_backend.setdefault(id(backend), (backend, []))[1].append(Request(slot, speaker, messages, options))
+        jobs = []
+        for backend, requests in by_backend.values():
+            if not getattr(backend, "batches_in_one_pass", False):
+                jobs.extend((backend, [r]) for r in requests)
+                continue
+            groups: dict[str, list[Request]] = {}
+            for r in requests:
+                groups.setdefault(r.options.model_copy(update={"seed": None}).model_dump_json(), []).append(r)
+            jobs.append((backend, max(groups.values(), key=len)))
+        return jobs
+
+    def _absorb(self, batch: list[Request], results: list, turns: list, ended: list) -> None:
+        """Turn a job's results into turns and finished sessions."""
+        self.stats.batches += 1
+        for request, result in zip(batch, results):
+            slot = request.slot
+            slot.busy = False
+            self.stats.requests += 1
+            role, spec = request.speaker.role, request.speaker.backend.spec
+            if isinstance(result, BaseException):
+                reason = "backend_error" if not isinstance(result, GarbageReply) else "garbage_reply"
+                ended.append((slot, "failed", reason, one_line(f"{role} backend {spec}: {_describe(result)}")))
+                continue
+            try:
+                text = usable_text(result)
+                usage = result.usage
+                prompt_tokens, completion_tokens = int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)
+                latency = float(result.latency or 0.0)
+                self.stats.prompt_tokens += prompt_tokens
+                self.stats.completion_tokens += completion_tokens
+                self.stats.backend_seconds += latency
+                reply = request.speaker.accept(slot.state.scenario, Completion(
+                    text=text, usage=Usage(prompt_tokens, completion_tokens), model=str(result.model or ""),
+                    latency=latency))
+            except Exception as exc:  # garbage must fail this session only
+                ended.append((slot, "failed", "garbage_reply", one_line(f"{role} backend {spec}: {_describe(exc)}")))
+                continue
+            if not reply.text and not reply.ends_session:
+                if slot.retries < EMPTY_RETRIES:
+                    slot.retries += 1
+                    continue
+                ended.append((slot, "failed", "empty_reply",
+                              f"{role} backend {spec} returned an empty reply {EMPTY_RETRIES + 1} times"))
+                continue
+            slot.retries = 0
+            turn = slot.state.add(reply)
+            if turn is not None:
+                turns.append((slot, turn))
+            if slot.state.done:
+                ended.append((slot, "completed", slot.state.stop_reason, ""))
+
+    def _write(self, turns: list, started: list[int], ended: list, slots: list[Slot]) -> None:
+        run_store.record_step(
+            self.store, turns=[(slot.session_id, turn) for slot, turn in turns], started=started,
+            finished=[(slot.session_id, status, reason, error) for slot, status, reason, error in ended],
+        )
+        self.stats.turns += len(turns)
+        for slot, status, _, _ in ended:
+            if slot in slots:
+                slots.remove(slot)
+            if status == "completed":
+                self.stats.completed += 1
+            else:
+                self.stats.failed += 1
+        if self.on_progress:
+            self.on_progress(self.stats)
+
+
+def _ask(backend, batch: list[Request]) -> list:
+    """Run one job on a worker thread: results in request order, an exception in place of each failure."""
+    if len(batch) == 1 or not getattr(backend, "batches_in_one_pass", False):
+        return [_one(backend, r) for r in batch]
+    try:
+        results = backend.complete_batch([r.messages for r in batch], [r.options for r in batch])
+        if not isinstance(results, list) or len(results) != len(batch):
+            got = len(results) if isinstance(results, list) else type(results).__name__
+            raise GarbageReply(f"complete_batch returned {got} completions for {len(batch)} requests")
+        return results
+    except Exception:
+        # Find the request that broke the batch instead of failing every session in it.
+        return [_one(backend, r) for r in batch]
+
+
+def _one(backend, request: Request):
+    try:
+        return backend.complete(request.messages, request.options)
+    except Exception as exc:
+        return exc
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or exc.__class__.__name__
+    if exc.__class__.__module__.startswith("practicum") or isinstance(exc, GarbageReply):
+        return text
+    return f"{exc.__class__.__name__}: {text}"
+
+
+def _stored_turns(row: dict) -> list[Turn]:
+    return [
+        Turn(idx=t["idx"], role=t["role"], text=t["text"], move=t.get("move"), move_source=t.get("move_source"),
+             prompt_tokens=t.get("prompt_tokens") or 0, completion_tokens=t.get("completion_tokens") or 0,
+             latency=(t.get("latency_ms") or 0) / 1000, model=t.get("model") or "")
+        for t in row.get("turns") or []
+    ]
+
+
+def _replay(state: SessionState, turn: Turn) -> None:
+    """Re-add a stored turn so the stop rules see the whole history (a resumed session continues from it)."""
+    added = state.add(Reply(text=turn.text, prompt_tokens=turn.prompt_tokens,
+                            completion_tokens=turn.completion_tokens, latency=turn.latency, model=turn.model))
+    if added is not None:
+        state.turns[-1] = turn  # keep the stored turn exactly (idx, move labels)
+

@@ -1,0 +1,143 @@
+"""`practicum generate`: many sessions as one run, batched or concurrent, resumable, with live progress."""
+
+from __future__ import annotations
+
+import click
+from click.core import ParameterSource
+
+from practicum.commands.common import console, err_console, open_store, print_json
+
+RUN_OPTIONS = {  # parameter name -> flag: what --resume takes from the stored run instead
+    "selection": "--scenarios", "sessions_per_scenario": "--sessions-per-scenario", "turns": "--turns",
+    "teacher_spec": "--teacher", "student_spec": "--student", "seed": "--seed", "temperature": "--temperature",
+    "max_scenarios": "--max-scenarios", "vary_traits": "--vary-traits", "no_answer_stop": "--no-answer-stop",
+    "generator_spec": "--generator", "dedup_threshold": "--dedup-threshold",
+}
+
+
+@click.command()
+@click.option("--scenarios", "selection", metavar="SELECTION",
+              help="Which scenarios: comma-separated ids, a .yaml/.json/.jsonl file, 'all'/'builtin'/'stored', "
+                   "a filter like 'subject=math,grade=5' or 'source=mathdial', or 'generate:N' for N new ones.")
+@click.option("--sessions-per-scenario", "-k", default=1, show_default=True, type=click.IntRange(1, 100_000),
+              help="Sessions to generate for each scenario (each with its own seed).")
+@click.option("--turns", "-n", default=10, show_default=True, type=click.IntRange(1, 200),
+              help="Maximum turns per session (teacher and student utterances together).")
+@click.option("--teacher", "teacher_spec", default="local", show_default=True,
+              help="Teacher backend spec: local, local:adapter=RUN|PATH (LoRA), local:program=RUN|PATH "
+                   "(DSPy program), openai:MODEL[,base_url=URL], scripted.")
+@click.option("--student", "student_spec", default="local", show_default=True,
+              help="Student backend spec (same forms as --teacher).")
+@click.option("--concurrency", "-c", default=8, show_default=True, type=click.IntRange(1, 512),
+              help="Sessions advanced together: the batch size on the local model, parallel requests remotely.")
+@click.option("--seed", default=0, show_default=True, type=int,
+              help="Run seed; session i gets its own seed derived from it, so a run can be reproduced.")
+@click.option("--temperature", default=None, type=click.FloatRange(0, 2),
+              help="Sampling temperature for both roles (default: the roles' own, 0.3).")
+@click.option("--max-scenarios", default=None, type=click.IntRange(1),
+              help="Use at most this many scenarios, sampled round-robin across subjects and grades.")
+@click.option("--vary-traits", is_flag=True,
+              help="Give each session its own student confidence and motivation (drawn from its seed).")
+@click.option("--no-answer-stop", is_flag=True, help="Keep going after the student states the answer.")
+@click.option("--generator", "generator_spec", default=None,
+              help="Backend spec that writes scenarios for --scenarios generate:N (default: the teacher's).")
+@click.option("--dedup-threshold", default=0.8, show_default=True, type=click.FloatRange(0.05, 1.0),
+              help="Mark a dialogue as a near duplicate when its estimated word-shingle Jaccard similarity "
+                   "to an earlier one reaches this.")
+@click.option("--resume", "resume_id", type=int, default=None, metavar="RUN",
+              help="Continue an interrupted run with its stored settings (only --concurrency may change).")
+@click.option("--json", "as_json", is_flag=True, help="Print the final summary as JSON on stdout.")
+@click.pass_context
+def generate(ctx, selection, sessions_per_scenario, turns, teacher_spec, student_spec, concurrency, seed, temperature,
+             max_scenarios, vary_traits, no_answer_stop, generator_spec, dedup_threshold, resume_id, as_json):
+    """Generate many simulated sessions as one stored, resumable run.
+
+    Sessions advance together: on the local model their turns are batched into one forward pass
+    per step; on an OpenAI-compatible endpoint (vLLM, ...) up to --concurrency requests are in
+    flight. Every turn is stored as it comes; after a crash or Ctrl-C, `--resume RUN` finishes
+    the run without repeating anything. Near-duplicate dialogues are marked at the end.
+    """
+    from practicum.agents.runs.generation import drive_run
+
+    if resume_id is not None:
+        given = [flag for name, flag in RUN_OPTIONS.items()
+                 if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE]
+        if given:
+            raise click.UsageError(f"--resume continues run {resume_id} with its stored settings; "
+                                   f"drop {', '.join(given)}")
+        from practicum.agents.runs.generation import load_config
+
+        store = open_store(ctx)
+        run_id = resume_id
+        stored = load_config(store, run_id)
+        _check_backends(stored.teacher, stored.student)
+        err_console.print(f"Resuming run {run_id}.")
+        override = concurrency if ctx.get_parameter_source("concurrency") == ParameterSource.COMMANDLINE else None
+    else:
+        if not selection:
+            raise click.UsageError("give --scenarios (or --resume RUN)")
+        _check_backends(teacher_spec, student_spec, generator_spec)
+        store = open_store(ctx)
+        run_id = _new_run(store, selection, sessions_per_scenario, turns, teacher_spec, student_spec, concurrency,
+                          seed, temperature, max_scenarios, vary_traits, no_answer_stop, generator_spec,
+                          dedup_threshold)
+        override = None
+
+    from practicum.commands.run_progress import RunProgress, print_summary
+
+    progress = RunProgress(run_id)
+    try:
+        with progress:
+            summary = drive_run(store, run_id, concurrency=override, on_start=progress.start,
+                                on_progress=progress.update)
+    except KeyboardInterrupt:
+        err_console.print(f"Run {run_id} interrupted; stored turns are kept. Continue with: "
+                          f"practicum generate --resume {run_id}")
+        raise
+    if as_json:
+        print_json(summary.as_dict())
+    else:
+        print_summary(summary)
+
+
+def _check_backends(*specs: str | None) -> None:
+    """Refuse bad specs, or a missing embedded model, before the database is touched."""
+    from practicum.agents.backends.embedded_model import gguf_path
+    from practicum.agents.backends.spec import parse_spec
+
+    parsed = [parse_spec(spec) for spec in specs if spec]
+    if any(p.kind == "local" and "model" not in p.options for p in parsed):
+        gguf_path()
+
+
+def _new_run(store, selection, sessions_per_scenario, turns, teacher_spec, student_spec, concurrency, seed,
+             temperature, max_scenarios, vary_traits, no_answer_stop, generator_spec, dedup_threshold) -> int:
+    from practicum.agents.runs.generation import start_run
+    from practicum.agents.runs.plan import RunConfig
+    from practicum.agents.runs.sources import generate_count, resolve_scenarios
+
+    generator = None
+    count = generate_count(selection)
+    if count is not None:
+        from practicum.agents.backends.spec import make_backend
+
+        generator = make_backend(generator_spec or teacher_spec)
+        err_console.print(f"Generating {count} scenarios with {generator.spec}...")
+    scenarios, failures = resolve_scenarios(selection, store, seed=seed, limit=max_scenarios,
+                                            generator_backend=generator)
+    for failure in failures:
+        err_console.print(f"[yellow]scenario generation failed[/yellow] {failure}", markup=True, highlight=False)
+    if count is not None:
+        store.upsert_scenarios(scenarios)
+    config = RunConfig(
+        scenarios=selection, scenario_ids=[s.id for s in scenarios], sessions_per_scenario=sessions_per_scenario,
+        max_turns=turns, teacher=teacher_spec, student=student_spec, concurrency=concurrency, seed=seed,
+        temperature=temperature, stop_on_answer=not no_answer_stop, vary_traits=vary_traits,
+        dedup_threshold=dedup_threshold,
+    )
+    run_id = start_run(store, config, scenarios)
+    subjects = sorted({s.subject for s in scenarios})
+    err_console.print(f"[bold]Run {run_id}[/bold]: {config.total_sessions} sessions = {len(scenarios)} scenarios "
+                      f"({', '.join(subjects)}) x {sessions_per_scenario}, up to {turns} turns; teacher {teacher_spec}, "
+                      f"student {student_spec}, concurrency {concurrency}, seed {seed}")
+    return run_id

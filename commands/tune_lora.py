@@ -1,0 +1,114 @@
+"""`practicum tune lora`: train a LoRA adapter on an export; its options are LoraTrainConfig's fields."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import MISSING, fields
+
+import click
+
+from practicum.commands.common import console, err_console, print_json
+from practicum.tuning.lora.config import LoraTrainConfig
+
+# Options given a short or friendlier spelling than the field name.
+OPTION_NAMES = {"data": ["--data", "-d"], "load_best": ["--load-best/--keep-last"]}
+PATH_FIELDS = {"data", "val", "base", "output", "resume", "db"}
+
+
+def _click_type(f):
+    if f.metadata.get("choices"):
+        return click.Choice(f.metadata["choices"])
+    if f.name in PATH_FIELDS:
+        return click.Path(dir_okay=f.name in ("base", "output", "resume"))
+    default = f.default
+    if isinstance(default, bool):
+        return bool
+    low, high = f.metadata.get("min"), f.metadata.get("max")
+    if isinstance(default, int):
+        return click.IntRange(low, high) if (low, high) != (None, None) else int
+    if isinstance(default, float):
+        if (low, high) == (None, None):
+            return float
+        return click.FloatRange(low, high, max_open=f.metadata.get("max_open", False))
+    return str
+
+
+def config_options(command):
+    """Add one click option per LoraTrainConfig field, with the field's help."""
+    for f in reversed(fields(LoraTrainConfig)):
+        if f.name == "db":
+            continue  # the group's --db option names the database
+        default = None if f.default is MISSING else f.default
+        names = OPTION_NAMES.get(f.name)
+        if names is None:
+            flag = "--" + f.name.replace("_", "-")
+            names = [f"{flag}/--no-{flag[2:]}"] if isinstance(default, bool) else [flag]
+        kind = _click_type(f)
+        extra = {} if isinstance(default, bool) else {"type": kind}
+        command = click.option(*names, f.name, default=default, show_default=default not in (None, ""),
+                               help=f.metadata["help"], **extra)(command)
+    return command
+
+
+@click.command("lora")
+@config_options
+@click.option("--json", "as_json", is_flag=True, help="Print the run's manifest as JSON instead of a summary.")
+@click.pass_context
+def lora(ctx, as_json, **options):
+    """Train a LoRA adapter (peft) on an hf-sft or hf-dpo export for the teacher or the student.
+
+    The loss covers the assistant turns only. The adapter, its tokenizer and manifest.json go to
+    $PRACTICUM_HOME/adapters/<run id>/ and the run is recorded in tuning_runs; use it at once with
+    `practicum simulate --teacher local:adapter=<run id>`.
+    """
+    from practicum.tuning.lora import train_lora
+
+    config = LoraTrainConfig(**options, db=(ctx.obj or {}).get("db_path"))
+    with _sigterm_as_interrupt():
+        result = train_lora(config, console=err_console)
+    if as_json:
+        print_json(result.manifest)
+        return
+    _summary(result)
+
+
+@contextmanager
+def _sigterm_as_interrupt():
+    """Treat `kill` like Ctrl-C while training, so the run is marked failed with the checkpoint to resume from."""
+    import signal
+    import threading
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _summary(result) -> None:
+    metrics = result.metrics
+    train = metrics["train_loss"]
+    first, last = (train[0][1], train[-1][1]) if train else (None, None)
+    console.print(f"[bold]LoRA run {result.run_id if result.run_id is not None else '(not recorded)'}[/]: "
+                  f"{metrics['steps']} steps in {metrics['wall_time_s']:.1f} s "
+                  f"({metrics['steps_per_s'] or 0:.2f} steps/s)")
+    if first is not None:
+        console.print(f"train loss {first:.3f} -> {last:.3f}")
+    if metrics["best_val_loss"] is not None:
+        initial = metrics["initial_val_loss"]
+        before = f"{initial:.3f} -> " if initial is not None else ""
+        early = ", stopped early" if metrics["stopped_early"] else ""
+        console.print(f"val loss {before}{metrics['best_val_loss']:.3f} (best at step {metrics['best_step']}{early})")
+    if result.manifest.get("notice"):
+        console.print(f"[yellow]{result.manifest['notice']}[/]")
+    console.print(f"adapter: {result.adapter_path} ({metrics['adapter_bytes'] / 1e6:.1f} MB)")
+    ref = result.run_id if result.run_id is not None else result.adapter_path
+    console.print(f"use it: practicum simulate --scenario ID --teacher local:adapter={ref}"
+                  if result.manifest["role"] == "teacher" else
+                  f"use it: practicum simulate --scenario ID --student local:adapter={ref}")

@@ -1,0 +1,83 @@
+"""LocalBackend batching on a tiny random Llama: prefix-cache reuse gives the same output as a full prefill."""
+
+from __future__ import annotations
+
+import pytest
+
+from practicum.agents.backends.base import GenerationOptions
+from practicum.agents.backends.prefix_cache import Entry, PrefixCache
+
+GREEDY = GenerationOptions(max_tokens=6, temperature=0)
+SYSTEM = "You are a patient math teacher. Ask one question at a time."
+
+
+def conversation(*lines):
+    messages = [{"role": "system", "content": SYSTEM}]
+    for i, line in enumerate(lines):
+        messages.append({"role": "user" if i % 2 == 0 else "assistant", "content": line})
+    return messages
+
+
+def test_prefix_cache_takes_the_longest_prefix_and_evicts_by_bytes():
+    import torch
+
+    def entry(ids):
+        return Entry(tuple(ids), [torch.zeros(1, len(ids), 2)], [torch.zeros(1, len(ids), 2)])
+
+    cache = PrefixCache(max_bytes=10_000)
+    base = list(range(40))
+    cache.put(entry(base))
+    cache.put(entry(base + [1, 2]))
+    assert cache.take(base + [1, 2, 3]).ids == tuple(base + [1, 2])  # the longest match, then gone
+    assert cache.take(base + [1, 2, 3]).ids == tuple(base)
+    assert cache.take(base + [9]) is None and cache.misses == 1
+    assert cache.take(base) is None  # a prompt is never its own prefix: one new token must remain
+    small = PrefixCache(max_bytes=entry(base + [0]).nbytes * 2)
+    for extra in range(3):
+        small.put(entry(base + [extra]))
+    assert len(small.entries) == 2 and small.take(base + [0, 5]) is None  # the oldest was evicted
+
+
+def test_reused_prefix_generates_what_a_full_prefill_does(tiny_llama_dir):
+    from practicum.agents.backends.local import LocalBackend
+
+    cached = LocalBackend(model_path=str(tiny_llama_dir))
+    plain = LocalBackend(model_path=str(tiny_llama_dir))
+    plain.prefix_cache.max_bytes = 0
+    openings = ["What is 3 plus 4? I think it is 12 because I multiplied.",
+                "Fractions with unlike denominators need a common denominator first."]
+    first = cached.complete_batch([conversation(o) for o in openings], GREEDY)
+    assert cached.prefix_cache.hits == 0 and len(cached.prefix_cache.entries) == 2
+    follow_ups = [conversation(o, f.text or "Hmm.", "Can you tell me how you got that?") for o, f in zip(openings, first)]
+    follow_ups.append(conversation("The answer is 7 because three plus four is seven."))  # a new conversation
+    before = cached.counters["prefilled_real_tokens"]
+    reused = cached.complete_batch(follow_ups, GREEDY)
+    again = plain.complete_batch(follow_ups, GREEDY)
+    assert cached.prefix_cache.hits == 2 and cached.counters["reused_prompt_tokens"] > 0
+    assert [r.text for r in reused] == [a.text for a in again]
+    assert [r.usage.prompt_tokens for r in reused] == [a.usage.prompt_tokens for a in again]
+    assert cached.counters["prefilled_real_tokens"] - before < plain.counters["prefilled_real_tokens"]
+
+
+def test_cached_layout_gives_the_same_logits(tiny_llama_dir):
+    import torch
+
+    from practicum.agents.backends.local import _layout, _past, load_model
+
+    tokenizer, model = load_model(str(tiny_llama_dir))
+    texts = [tokenizer.apply_chat_template(conversation(*lines), tokenize=False, add_generation_prompt=True)
+             for lines in (["What is 3 plus 4?", "Let us add.", "I think it is 12."], ["The answer is 7."])]
+    ids = [tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
+    with torch.inference_mode():
+        full_ids, full_mask, _ = _layout(ids, [None, None], tokenizer.pad_token_id)
+        full = model(input_ids=full_ids, attention_mask=full_mask).logits[:, -1]
+        # cache the first 20 tokens of row 0 from a single-row forward, then run the batch on top of it
+        prefix = ids[0][:20]
+        out = model(input_ids=torch.tensor([prefix]), use_cache=True)
+        layers = out.past_key_values.layers
+        hit = Entry(tuple(prefix), [layer.keys[0] for layer in layers], [layer.values[0] for layer in layers])
+        input_ids, mask, cached = _layout(ids, [hit, None], tokenizer.pad_token_id)
+        assert cached == 20 and input_ids.shape[1] == 20 + max(len(ids[0]) - 20, len(ids[1]))
+        logits = model(input_ids=input_ids[:, cached:], attention_mask=mask, past_key_values=_past([hit, None], cached),
+                       position_ids=(mask.cumsum(-1) - 1).clamp(min=0)[:, cached:]).logits[:, -1]
+    assert torch.allclose(full, logits, atol=1e-4)

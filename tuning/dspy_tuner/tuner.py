@@ -1,0 +1,248 @@
+"""One DSPy tuning run: examples -> objective before -> compile -> objective after -> JSON program + run row.
+
+`tune_dspy(DspyTuneConfig(data=...))` is the entry point for the CLI and the tuning loop. The
+objective is measured before and after on the same validation examples with the same seeds,
+generating the replies in batches through the backend with the messages `Role.messages`
+would send (identical to what the DSPy path sends). The compiled program is saved as DSPy JSON
+state (never pickle) at $PRACTICUM_HOME/programs/<run id>/program.json and registered in
+`tuning_runs`, so `--teacher local:program=<run id>` loads it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from practicum.agents.backends.base import GenerationOptions
+from practicum.agents.transcript import STUDENT
+from practicum.errors import PracticumError
+from practicum.tuning.dspy_tuner.config import DspyTuneConfig
+from practicum.tuning.dspy_tuner.data import ExampleSets, load_example_sets
+from practicum.tuning.dspy_tuner.objective import StudentObjective, TeacherObjective, reply_text
+
+TUNER = "dspy"
+Stage = Callable[..., None]  # on_stage(name, done=None, total=None)
+
+
+@dataclass
+class DspyTuneResult:
+    """What a run produced: the program file, its run id, the objective before and after, stage times."""
+
+    run_id: int | None
+    program_path: Path
+    before: dict
+    after: dict
+    program: object = field(default=None, repr=False)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    changes: dict = field(default_factory=dict)
+    examples: dict = field(default_factory=dict)
+
+
+def make_role(role: str):
+    """A fresh Teacher or Student module."""
+    from practicum.agents.roles import Student, Teacher
+
+    return Teacher() if role == "teacher" else Student()
+
+
+def make_objective(role: str, sets: ExampleSets, store=None, classifier="auto"):
+    """The role's objective; scenario facts (answer, worked solution) come from the store when it has them."""
+    from practicum.tuning.metrics.compute import default_classifier
+    from practicum.tuning.metrics.move_context import ProblemFacts
+    from practicum.tuning.dspy_tuner.objective import facts_from_situation
+
+    if classifier == "auto":
+        classifier = default_classifier(required=True)
+    scenarios: dict[str, object] = {}
+
+    def scenario_of(example):
+        scenario_id = sets.scenario_ids.get(example.situation)
+        if store is None or not scenario_id:
+            return None
+        if scenario_id not in scenarios:
+            scenarios[scenario_id] = store.get_scenario(scenario_id) if store.has_scenario(scenario_id) else None
+        return scenarios[scenario_id]
+
+    def facts_for(example) -> ProblemFacts:
+        scenario = scenario_of(example)
+        return ProblemFacts.from_scenario(scenario) if scenario else facts_from_situation(example.situation)
+
+    if role == "teacher":
+        return TeacherObjective(classifier, facts_for)
+    return StudentObjective(classifier, lambda example: getattr(scenario_of(example), "answer", "") or "")
+
+
+def evaluate_program(program, examples: list, backend, options: GenerationOptions, objective,
+                     batch_size: int = 8, progress: Stage | None = None, label: str = "evaluating") -> dict:
+    """Generate the program's reply to every example (batched, seeded) and summarise the objective."""
+    from practicum.agents.dspy_bridge import PlainChatAdapter
+
+    adapter = PlainChatAdapter(program.speaker)
+    signature, demos = program.respond.signature, program.respond.demos
+    judgements = []
+    for start in range(0, len(examples), batch_size):
+        chunk = examples[start : start + batch_size]
+        messages = [adapter.format(signature, demos, {"situation": e.situation, "dialogue": e.dialogue})
+                    for e in chunk]
+        seeded = [options.model_copy(update={"seed": (options.seed or 0) + start + i}) for i in range(len(chunk))]
+        completions = backend.complete_batch(messages, seeded)
+        judgements += [objective.judge(e, reply_text(c.text)) for e, c in zip(chunk, completions)]
+        if progress:
+            progress(label, min(start + batch_size, len(examples)), len(examples))
+    return summarize(judgements)
+
+
+def summarize(judgements: list) -> dict:
+    """Mean objective and the shares of moves, answer-stating and empty replies."""
+    n = len(judgements)
+    if not n:
+        return {"n": 0}
+    summary = {"n": n, "objective": sum(j.score for j in judgements) / n,
+               "states_answer": sum(j.states_answer for j in judgements) / n,
+               "empty": sum(j.empty for j in judgements) / n}
+    moves = [j.move for j in judgements if j.move]
+    if moves:
+        for move in ("focus", "probing", "telling", "generic"):
+            summary[f"move.{move}"] = moves.count(move) / n
+        summary["guiding"] = summary["move.focus"] + summary["move.probing"]
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in summary.items()}
+
+
+def clean_demos(program) -> int:
+    """Bootstrapped demos hold the raw completion; store the reply as the session would have kept it."""
+    for _, predictor in program.named_predictors():
+        for demo in predictor.demos:
+            if demo.get("augmented") and "reply" in demo:
+                demo["reply"] = reply_text(str(demo["reply"])) or demo["reply"]
+    return sum(len(p.demos) for _, p in program.named_predictors())
+
+
+def describe_changes(base, tuned) -> dict:
+    """What the optimizer changed: demos added, instructions rewritten."""
+    before, after = base.respond, tuned.respond
+    return {"demos_before": len(before.demos), "demos_after": len(after.demos),
+            "augmented_demos": sum(1 for d in after.demos if d.get("augmented")),
+            "instructions_changed": before.signature.instructions != after.signature.instructions,
+            "instructions": after.signature.instructions}
+
+
+def _open_store(config: DspyTuneConfig):
+    from practicum.storage.store import Store
+
+    return Store(config.db or os.environ.get("PRACTICUM_DB") or None)
+
+
+def program_dir(run_id: int | None) -> Path:
+    """Where a run's program goes: $PRACTICUM_HOME/programs/<run id> (or a timestamp when unregistered)."""
+    from practicum.config import practicum_home
+
+    name = str(run_id) if run_id is not None else time.strftime("dspy-%Y%m%d-%H%M%S")
+    return practicum_home() / "programs" / name
+
+
+def tune_dspy(config: DspyTuneConfig, *, store=None, on_stage: Stage | None = None, backend=None,
+              prompt_backend=None, classifier="auto") -> DspyTuneResult:
+    """Optimize the role's module as the config says; save the program, record the run, return the numbers.
+
+    `backend` / `prompt_backend` override the specs (tests pass scripted backends); `classifier` the
+    move classifier ("auto": the packaged one).
+    """
+    from practicum.agents.backends.spec import make_backend, parse_spec
+    from practicum.agents.dspy_bridge import dspy_lm
+    from practicum.storage.tuning_runs import create_tuning_run, update_tuning_run
+
+    logging.getLogger("dspy").setLevel(logging.ERROR)
+    config.check()
+    stage = on_stage or (lambda *args, **kwargs: None)
+    times: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        times[name] = round(time.perf_counter() - clock, 2)
+        clock = time.perf_counter()
+
+    stage("loading examples")
+    sets = load_example_sets(config.data, config.val, config.role, val_fraction=config.val_fraction,
+                             seed=config.seed, max_train=config.max_train, max_val=config.max_val)
+    if store is None and config.register:
+        store = _open_store(config)
+    stage("loading the move classifier")
+    objective = make_objective(config.role, sets, store, classifier)
+    spec = parse_spec(config.backend)
+    backend = backend or make_backend(spec)
+    prompt_spec = config.prompt_backend or config.backend
+    prompt_backend = prompt_backend or (backend if prompt_spec == config.backend else make_backend(prompt_spec))
+    options = GenerationOptions(max_tokens=config.max_tokens, temperature=config.temperature, seed=config.seed)
+    task_lm = dspy_lm(backend, options)
+    prompt_lm = dspy_lm(prompt_backend, GenerationOptions(max_tokens=250, temperature=0.7, seed=config.seed))
+    base = make_role(config.role)
+    if spec.options.get("program"):
+        from practicum.agents.programs import load_role_program
+
+        load_role_program(base, spec.options["program"], store)
+    lap("prepare")
+
+    run_id = None
+    if store is not None and config.register:
+        run_id = create_tuning_run(
+            store, tuner=TUNER, config=config.to_dict(), data_hash=sets.data_hash, role=config.role,
+            base_model=config.backend, dataset_path=str(Path(config.data).expanduser().resolve()), status="running",
+            details={"optimizer": config.optimizer, "train_examples": len(sets.train), "val_examples": len(sets.val),
+                     "val_source": sets.val_source, "train_moves": sets.moves},
+        )
+    try:
+        stage("objective of the base program", 0, len(sets.val))
+        before = evaluate_program(base, sets.val, backend, options, objective, config.batch_size, stage,
+                                  "objective of the base program")
+        lap("evaluate_before")
+        stage(f"compiling with {config.optimizer}")
+        compiled = _compile(base, sets, objective, config, task_lm, prompt_lm)
+        clean_demos(compiled)
+        lap("compile")
+        stage("objective of the tuned program", 0, len(sets.val))
+        after = evaluate_program(compiled, sets.val, backend, options, objective, config.batch_size, stage,
+                                 "objective of the tuned program")
+        lap("evaluate_after")
+        stage("saving the program")
+        path = Path(config.output).expanduser() if config.output else program_dir(run_id) / "program.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        compiled.save(str(path))
+        lap("save")
+    except BaseException as exc:
+        if run_id is not None:
+            reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+            update_tuning_run(store, run_id, status="failed", error=reason[:500], details={"stage_seconds": times})
+        raise
+    changes = describe_changes(base, compiled)
+    if run_id is not None:
+        update_tuning_run(store, run_id, status="succeeded", artifact_path=str(path), metrics_before=before,
+                          metrics_after=after, details={"stage_seconds": times, **changes})
+    examples = {"train": len(sets.train), "val": len(sets.val), "val_source": sets.val_source,
+                "train_moves": sets.moves}
+    return DspyTuneResult(run_id, path, before, after, compiled, times, changes, examples)
+
+
+def _compile(base, sets: ExampleSets, objective, config: DspyTuneConfig, task_lm, prompt_lm):
+    from practicum.tuning.dspy_tuner.optimizers import run_optimizer
+
+    try:
+        # DSPy prints its progress to stdout; it belongs with the other progress on stderr (stdout may be JSON).
+        with contextlib.redirect_stdout(sys.stderr):
+            return run_optimizer(base, sets.train, sets.val, objective, config, task_lm, prompt_lm)
+    except PracticumError:
+        raise
+    except (AssertionError, ValueError) as exc:
+        # DSPy reports bad settings (too few examples for a budget, ...) this way.
+        raise PracticumError(f"{config.optimizer} could not run: {exc}") from exc
+
+
+def speaker_name(role: str) -> str:
+    """The flag that loads a program for this role."""
+    return "--student" if role == STUDENT else "--teacher"
