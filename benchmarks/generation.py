@@ -70,12 +70,12 @@ def run_once(store: Store, scenario_ids: list[str], *, sessions: int, turns: int
     return summary, time.perf_counter() - start, planned
 
 
-def local_part(concurrencies: list[int], sessions: int, turns: int) -> list[dict]:
+def local_part(concurrencies: list[int], sessions: int, turns: int, dtype: str = "float32") -> list[dict]:
     """Tokens/s and sessions/min on the embedded model at each concurrency (and the 1-min load average)."""
     from practicum.agents.backends.base import GenerationOptions
     from practicum.agents.backends.local import LocalBackend
 
-    backend = LocalBackend()
+    backend = LocalBackend(dtype=dtype)
     t0 = time.perf_counter()
     backend.complete([{"role": "user", "content": "Hello"}], GenerationOptions(max_tokens=4))  # load and warm up
     console.print(f"[dim]model loaded and warmed up in {time.perf_counter() - t0:.1f} s[/dim]")
@@ -96,7 +96,7 @@ def local_part(concurrencies: list[int], sessions: int, turns: int) -> list[dict
             store.close()
             k = backend.counters
             rows.append({
-                "concurrency": c, "sessions": summary.completed, "failed": summary.failed, "turns": summary.turns,
+                "dtype": dtype, "concurrency": c, "sessions": summary.completed, "failed": summary.failed, "turns": summary.turns,
                 "tokens": summary.completion_tokens, "wall_s": wall,
                 "sessions_per_min": summary.completed / wall * 60, "tokens_per_s": summary.completion_tokens / wall,
                 "model_share": k["generate_seconds"] / wall,
@@ -106,7 +106,7 @@ def local_part(concurrencies: list[int], sessions: int, turns: int) -> list[dict
                 "batches": k["batches"], "mean_batch": k["rows"] / max(1, k["batches"]),
                 "load": (load_before + os.getloadavg()[0]) / 2,
             })
-            console.print(f"[dim]local c={c}: {rows[-1]['tokens']} tokens in {wall:.1f} s[/dim]")
+            console.print(f"[dim]local {dtype} c={c}: {rows[-1]['tokens']} tokens in {wall:.1f} s[/dim]")
     return rows
 
 
@@ -173,6 +173,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--local-sessions", type=int, default=8, help="sessions per local measurement (at least c)")
     parser.add_argument("--local-turns", type=int, default=4, help="turns per local session")
     parser.add_argument("--skip-local", action="store_true", help="skip the embedded-model part")
+    parser.add_argument("--dtype", nargs="+", default=["float32", "bfloat16"], choices=["float32", "bfloat16"],
+                        help="weight dtypes to measure the local part in")
     parser.add_argument("--overhead-sessions", type=int, default=200, help="sessions for the scripted overhead part")
     parser.add_argument("--store-sessions", type=int, default=10_000, help="sessions for the store part")
     parser.add_argument("--store-turns", type=int, default=10, help="turns per session for the store part")
@@ -180,27 +182,28 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     console.print(f"[bold]practicum generation benchmark[/bold] on {machine()}")
-    local = [] if args.skip_local else local_part(args.concurrency, args.local_sessions, args.local_turns)
-    if local:
-        sequential = [r["tokens_per_s"] for r in local if r["concurrency"] == 1] or [local[0]["tokens_per_s"]]
+    local: list[dict] = []
+    for dtype in [] if args.skip_local else args.dtype:
+        rows = local_part(args.concurrency, args.local_sessions, args.local_turns, dtype)
+        local += rows
+        sequential = [r["tokens_per_s"] for r in rows if r["concurrency"] == 1] or [rows[0]["tokens_per_s"]]
         base = sum(sequential) / len(sequential)
         table = Table("concurrent sessions", "sessions", "turns", "generated tokens", "wall s", "sessions/min",
-                      "tokens/s", "vs 1 (mean of 1s)", "load avg", "model share", "batches (mean rows)", "prompt reused",
-                      "prefill padding", "finished-row decode",
-                      title="Local backend (embedded SmolLM2-135M, batched generate, prefix cache on)")
-        for r in local:
+                      "tokens/s", "vs 1 (mean of 1s)", "load avg", "model share", "batches (mean rows)",
+                      "prompt reused", "prefill padding", "finished-row decode",
+                      title=f"Local backend, {dtype} weights (embedded SmolLM2-135M, batched generate, prefix cache)")
+        for r in rows:
             table.add_row(str(r["concurrency"]), str(r["sessions"]), str(r["turns"]), str(r["tokens"]),
                           f"{r['wall_s']:.1f}", f"{r['sessions_per_min']:.2f}", f"{r['tokens_per_s']:.1f}",
                           f"{r['tokens_per_s'] / base:.2f}x", f"{r['load']:.1f}", f"{r['model_share']:.1%}",
                           f"{r['batches']} ({r['mean_batch']:.1f})", f"{r['reused_share']:.1%}",
-                          f"{r['padding_share']:.1%}",
-                          f"{r['finished_row_share']:.1%}")
+                          f"{r['padding_share']:.1%}", f"{r['finished_row_share']:.1%}")
         console.print(table)
 
     overhead = overhead_part([1, 8], args.overhead_sessions, args.local_turns)
     table = Table("concurrency", "turns", "wall s", "framework ms/turn", "share of a local turn",
                   title="Framework overhead per turn (scripted backend: all of the time is outside the model)")
-    local_turn = {r["concurrency"]: r["wall_s"] / max(1, r["turns"]) for r in local}
+    local_turn = {r["concurrency"]: r["wall_s"] / max(1, r["turns"]) for r in local if r["dtype"] == "float32"}
     for r in overhead:
         per_turn = r["overhead_ms_per_turn"] / 1000
         lt = local_turn.get(r["concurrency"])

@@ -103,11 +103,13 @@ def generate(ctx, selection, sessions_per_scenario, turns, teacher_spec, student
 def _check_backends(*specs: str | None) -> None:
     """Refuse bad specs, or a missing embedded model, before the database is touched."""
     from practicum.agents.backends.embedded_model import gguf_path
-    from practicum.agents.backends.spec import parse_spec
+    from practicum.agents.backends.spec import make_backend, parse_spec
 
     parsed = [parse_spec(spec) for spec in specs if spec]
     if any(p.kind == "local" and "model" not in p.options for p in parsed):
         gguf_path()
+    for spec in parsed:
+        make_backend(spec)  # constructing is cheap (models load on first use) and checks options and keys
 
 
 def _new_run(store, selection, sessions_per_scenario, turns, teacher_spec, student_spec, concurrency, seed,

@@ -54,8 +54,7 @@ def print_summary(summary) -> None:
                   f"{attempt.get('completion_tokens', 0):,} generated this attempt at {tps:.1f} tok/s")
     http = f" ({s.backend_requests} HTTP requests, {s.retries} retries)" if s.backend_requests else ""
     console.print(f"requests: {s.requests:,}{http}; wall time {s.wall_s:.1f} s"
-                  + (f" (this attempt {attempt.get('wall_s', 0):.1f} s)" if attempt and attempt.get('wall_s') != s.wall_s
-                     else ""))
+                  + (f" over {s.attempts} attempts (this one {attempt.get('wall_s', 0):.1f} s)" if s.attempts > 1 else ""))
     console.print(f"near duplicates marked: {s.near_duplicates}")
     for failure in s.failures:
         console.print(f"[red]failed[/red] {failure['count']} x {failure['reason']}: ", end="")

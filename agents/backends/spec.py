@@ -9,7 +9,7 @@ from practicum.agents.backends.scripted_paced import make_paced, pacing_options
 from practicum.errors import BackendError
 
 KINDS = ("local", "openai", "scripted")
-LOCAL_KEYS = {"adapter", "model", "program"}
+LOCAL_KEYS = {"adapter", "model", "program", "dtype"}  # dtype=bfloat16: see agents/backends/local.py
 OPENAI_KEYS = {"base_url", "program"}
 SPEC_HELP = (
     "backend specs: 'local' (embedded model), 'local:adapter=PATH|RUN_ID', 'local:model=PATH', "
@@ -71,7 +71,7 @@ def make_backend(spec: str | BackendSpec) -> ChatBackend:
 
             resolved = resolve_adapter(adapter)
             adapter, model_path = resolved.path, model_path or resolved.base
-        return LocalBackend(model_path=model_path, adapter=adapter, spec=parsed.text)
+        return LocalBackend(model_path=model_path, adapter=adapter, spec=parsed.text, dtype=parsed.options.get("dtype"))
     if parsed.kind == "openai":
         from practicum.agents.backends.openai_chat import OpenAIChatBackend
 

@@ -1,0 +1,1 @@
+"""Generation runs: many sessions as one stored, resumable, batched run (`practicum generate`)."""

@@ -43,6 +43,7 @@ class RunSummary:
     retries: int
     wall_s: float
     near_duplicates: int
+    attempts: int = 1
     failures: list[dict] = field(default_factory=list)
     attempt: dict = field(default_factory=dict)
 
@@ -175,6 +176,7 @@ def summarize(store, run_id: int, attempt: dict | None = None) -> RunSummary:
         completion_tokens=int(progress.get("completion_tokens", 0)), requests=int(progress.get("requests", 0)),
         backend_requests=int(progress.get("backend_requests", 0)), retries=int(progress.get("retries", 0)),
         wall_s=float(progress.get("elapsed_s", 0.0)), near_duplicates=run_store.near_duplicate_count(store, run_id),
+        attempts=int(progress.get("attempts", 0) or 0),
         failures=run_store.failure_reasons(store, run_id), attempt=attempt or {},
     )
 

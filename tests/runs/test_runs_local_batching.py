@@ -81,3 +81,34 @@ def test_cached_layout_gives_the_same_logits(tiny_llama_dir):
         logits = model(input_ids=input_ids[:, cached:], attention_mask=mask, past_key_values=_past([hit, None], cached),
                        position_ids=(mask.cumsum(-1) - 1).clamp(min=0)[:, cached:]).logits[:, -1]
     assert torch.allclose(full, logits, atol=1e-4)
+
+
+def test_growing_cache_decodes_exactly_like_the_dynamic_cache(tiny_llama_dir):
+    import torch
+
+    from practicum.agents.backends.kv_buffer import RESERVE, GrowingCache
+    from practicum.agents.backends.local import load_model
+
+    tokenizer, model = load_model(str(tiny_llama_dir))
+    texts = [tokenizer.apply_chat_template(conversation(line), tokenize=False, add_generation_prompt=True)
+             for line in ("What is 3 plus 4?", "Fractions with unlike denominators need a common denominator first.")]
+    batch = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+    settings = dict(max_new_tokens=RESERVE + 40, min_new_tokens=RESERVE + 40, do_sample=False,
+                    pad_token_id=tokenizer.pad_token_id)  # long enough that the buffer has to grow once
+    with torch.inference_mode():
+        plain = model.generate(**batch, **settings)
+        cache = GrowingCache()
+        grown = model.generate(**batch, past_key_values=cache, **settings)
+    assert torch.equal(plain, grown)
+    layer = cache.layers[0]
+    assert layer.keys.shape[-2] == plain.shape[1] - 1 and layer._keys_buffer.shape[-2] > layer.keys.shape[-2]
+
+
+def test_dtype_is_a_local_spec_option():
+    from practicum.agents.backends.spec import make_backend
+    from practicum.errors import BackendError
+
+    assert make_backend("local:dtype=bfloat16").dtype == "bfloat16"
+    assert make_backend("local").dtype == "float32"
+    with pytest.raises(BackendError, match="dtype must be one of float32, bfloat16"):
+        make_backend("local:dtype=fp16")
