@@ -1,6 +1,6 @@
 """Time LoRA training on the embedded model with a real export: MathDial teacher turns as hf-sft.
 
-Run: python benchmarks/bench_lora.py [--steps 30] [--batch-size 4] [--mathdial PATH]
+Run: python benchmarks/bench_lora.py [--steps 30] [--batch-size 4] [--threads N] [--mathdial PATH]
 Imports the MathDial slice into a temporary PRACTICUM_HOME (the converted model checkpoint is
 reused from $PRACTICUM_MODEL_CACHE, else converted once there), exports the teacher turns with
 `--format hf-sft`, trains `--steps` optimizer steps on the CPU and prints one table: sequence
@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=4, help="sequences per step")
     parser.add_argument("--eval-every", type=int, default=15, help="validate every N steps")
     parser.add_argument("--val-rows", type=int, default=48, help="validation rows used (the first N)")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -52,7 +53,7 @@ def main() -> None:
         val = out.with_name("teacher.val.jsonl")
         val.write_text("".join(val.read_text().splitlines(keepends=True)[: args.val_rows]))
         config = LoraTrainConfig(data=str(out), val=str(val), max_steps=args.steps, batch_size=args.batch_size,
-                                 eval_every=args.eval_every, progress=sys.stderr.isatty())
+                                 eval_every=args.eval_every, threads=args.threads, progress=sys.stderr.isatty())
         result = train_lora(config, store=store)
         store.close()
     show(result, export_s, args)
@@ -64,8 +65,11 @@ def show(result, export_s: float, args) -> None:
     counts = data["train_counts"]
     curve = [loss for _, loss in metrics["train_loss"]]
     train_s = metrics["wall_time_s"]
+    import torch
+
     table = Table("measure", "value", title=f"LoRA on {result.manifest['base_model']['name']} "
-                                            f"({result.manifest['device']}, r={result.manifest['config']['r']})")
+                                            f"({result.manifest['device']}, {torch.get_num_threads()} threads, "
+                                            f"r={result.manifest['config']['r']})")
     rows = [
         ("import + export hf-sft (s)", f"{export_s:.1f}"),
         ("train / val examples", f"{data['train_examples']} / {data['val_examples']}"),

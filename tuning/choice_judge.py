@@ -91,14 +91,23 @@ def judge_sessions_by_choice(store, session_ids: list[int], spec: str = "local",
 
 
 def answer_agreement(store, result: ChoiceJudgeResult) -> dict:
-    """How often the revealing score (below 1: judged revealing) agrees with `states_answer` on the same turns."""
-    hits = total = 0
+    """The revealing dimension (below 1: judged revealing) against `states_answer` on the same turns.
+
+    Plain agreement flatters a judge that never flags anything when few turns state the answer, so the
+    counts on both sides and the balanced accuracy (mean recall of the two classes) come with it.
+    """
+    truth, judged = [], []
     for session_id, turn_idx, dimension, score in result.scores:
         if dimension != "revealing_of_the_answer":
             continue
         session = store.get_session(session_id)
         answer = store.get_scenario(session["scenario_id"]).answer
         text = next(t["text"] for t in session["turns"] if t["idx"] == turn_idx)
-        hits += (score < 1) == states_answer(text, answer)
-        total += 1
-    return {"turns": total, "agreement_with_states_answer": round(hits / total, 4) if total else None}
+        truth.append(states_answer(text, answer))
+        judged.append(score < 1)
+    total = len(truth)
+    recalls = [sum(j == t for j, t in zip(judged, truth) if t == side) / truth.count(side)
+               for side in (True, False) if truth.count(side)]
+    return {"turns": total, "stating_answer": sum(truth), "judged_revealing": sum(judged),
+            "agreement": round(sum(j == t for j, t in zip(judged, truth)) / total, 4) if total else None,
+            "balanced_accuracy": round(sum(recalls) / 2, 4) if len(recalls) == 2 else None}

@@ -4,7 +4,7 @@ Metrics come from `reports.compare` (paired by scenario and seed). Judge scores 
 not metrics, so they are paired here the same way: each session's mean judge score on a
 dimension, differences within (scenario, seed) pairs, a bootstrap CI of the mean difference
 and the sign-flip permutation test from `reports`. A difference whose 95% CI covers zero is
-reported as within noise, whatever its sign.
+reported as within noise, whatever its sign, and so is one whose permutation p is 0.05 or more.
 """
 
 from __future__ import annotations
@@ -66,9 +66,15 @@ def add_judge_rows(comparison: Comparison, store, ids_a: list[int], ids_b: list[
     return added
 
 
-def verdict(row: MetricDifference, higher_is_better: bool = True) -> str:
-    """'better', 'worse' or 'within noise' (the 95% CI of the difference covers 0)."""
-    if any(math.isnan(x) for x in (row.ci_low, row.ci_high)) or row.ci_low <= 0 <= row.ci_high:
+def verdict(row: MetricDifference, higher_is_better: bool = True, alpha: float = 0.05) -> str:
+    """'better', 'worse' or 'within noise': the CI covers 0, or the permutation test's p is not below `alpha`.
+
+    Both must agree: with a dozen pairs the percentile bootstrap CI is too narrow on its own (it can
+    exclude 0 where the exact sign-flip test gives p = 0.125).
+    """
+    if any(math.isnan(x) for x in (row.ci_low, row.ci_high, row.p_value)) or row.ci_low <= 0 <= row.ci_high:
+        return "within noise"
+    if row.p_value >= alpha:
         return "within noise"
     up = row.ci_low > 0
     return "better" if up == higher_is_better else "worse"
@@ -85,7 +91,8 @@ def noise_summary(comparison: Comparison, n_pairs: int) -> str:
     rows = headline_rows(comparison)
     moved = [f"{row.name} {v}" for row, v in rows if v != "within noise"]
     if moved:
-        return "Outside noise (95% CI of the paired difference excludes 0): " + ", ".join(moved) + "."
+        return ("Outside noise (the 95% CI of the paired difference excludes 0 and p < 0.05): "
+                + ", ".join(moved) + ".")
     widths = [row.ci_high - row.ci_low for row, _ in rows if not math.isnan(row.ci_high - row.ci_low)]
     width = f" (CI widths up to {max(widths):.2f})" if widths else ""
     return (f"Every headline difference is within noise{width} with {n_pairs} paired sessions. CIs shrink about "

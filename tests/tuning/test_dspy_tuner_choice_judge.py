@@ -33,4 +33,5 @@ def test_scores_are_stored_per_turn_and_dimension(store, scenario, tiny_llama_di
         good = p_yes if QUESTIONS[dimension][1] else 1 - p_yes
         assert 0 <= row["score"] <= 2 and row["score"] == pytest.approx(2 * good, abs=2e-3)
     agreement = answer_agreement(store, result)
-    assert agreement["turns"] == 2 and 0 <= agreement["agreement_with_states_answer"] <= 1
+    assert agreement["turns"] == 2 and agreement["stating_answer"] == 1  # turn 2 states the answer, turn 0 not
+    assert agreement["balanced_accuracy"] in (0.0, 0.5, 1.0) and agreement["agreement"] in (0.0, 0.5, 1.0)

@@ -147,3 +147,16 @@ def test_loop_config_names_bad_fields(tmp_path):
         LoopConfig(data=str(tmp_path / "none.jsonl")).check()
     with pytest.raises(InputError, match="tuner"):
         LoopConfig(data=__file__, tuner="ppo").check()
+
+
+def test_verdict_needs_both_the_ci_and_the_permutation_test():
+    from practicum.tuning.loop_report import verdict
+    from practicum.tuning.metrics.reports import MetricDifference
+
+    def row(low, high, p):
+        return MetricDifference("question_rate", 12, 12, 0.1, 0.3, (0, 0.2), (0.1, 0.4), 0.2, low, high, p, True, 12)
+
+    assert verdict(row(0.02, 0.37, 0.125)) == "within noise"  # bootstrap CI excludes 0, exact test does not
+    assert verdict(row(0.02, 0.37, 0.01)) == "better"
+    assert verdict(row(0.02, 0.37, 0.01), higher_is_better=False) == "worse"
+    assert verdict(row(-0.1, 0.3, 0.01)) == "within noise"

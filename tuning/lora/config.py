@@ -17,7 +17,7 @@ DTYPE_CHOICES = ("auto", "float32", "bfloat16", "float16")
 ROLE_CHOICES = ("teacher", "student")
 
 # Settings that only say how to run, not what to train: a resumed run may change them.
-RUNTIME_FIELDS = {"resume", "progress", "register", "db", "device", "data", "val"}
+RUNTIME_FIELDS = {"resume", "progress", "register", "db", "device", "threads", "data", "val"}
 
 
 def _opt(default, help: str, **extra):
@@ -69,6 +69,8 @@ class LoraTrainConfig:
     quantize: str = _opt("none", "Load the base in 8-bit or 4-bit NF4 with bitsandbytes (QLoRA); an error, "
                                  "never a silent fallback, when bitsandbytes cannot.", choices=QUANTIZE_CHOICES)
     device: str = _opt("auto", "Where to train: cuda when available, else cpu.", choices=DEVICE_CHOICES)
+    threads: int = _opt(0, "CPU threads for torch (0: torch's default, one per core). On a machine busy with "
+                           "other work, 1 can be several times faster than oversubscribed threads.", min=0)
     dtype: str = _opt("auto", "Weight dtype of the base: float32 on CPU, bfloat16 on CUDA when supported.",
                       choices=DTYPE_CHOICES)
     output: str | None = _opt(None, "Directory for the adapter (default: $PRACTICUM_HOME/adapters/<run id>).")

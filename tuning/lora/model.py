@@ -101,6 +101,8 @@ def load_base(config: LoraTrainConfig):
     from transformers import AutoModelForCausalLM
 
     transformers.utils.logging.disable_progress_bar()
+    if config.threads:
+        torch.set_num_threads(config.threads)
     path, name, embedded = resolve_base(config.base)
     device = pick_device(config.device)
     dtype = pick_dtype(config.dtype, device)
