@@ -68,8 +68,8 @@ def list_checkpoints(run_dir: Path) -> list[Path]:
 
 
 def find_checkpoint(path: str | Path) -> Path:
-    """A checkpoint directory, or the latest checkpoint of a run directory."""
-    path = Path(path).expanduser()
+    """A checkpoint directory, or the latest checkpoint of a run directory (as an absolute path)."""
+    path = Path(path).expanduser().resolve()
     if (path / STATE_FILE).is_file() and (path / TENSORS_FILE).is_file():
         return path
     found = list_checkpoints(path)
