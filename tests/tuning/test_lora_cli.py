@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -132,3 +133,20 @@ def test_cpu_4bit_with_odd_widths_is_refused_clearly(tmp_path, tiny_llama_dir, t
     with pytest.raises(InputError, match="4bit on the CPU needs layers of 64k inputs and 32k outputs"):
         train_lora(LoraTrainConfig(data=str(train_file), base=str(tiny_llama_dir), quantize="4bit", progress=False,
                                    register=False, output=str(tmp_path / "out")))
+
+
+def test_resume_by_relative_path_continues_the_same_run(monkeypatch, capsys, tmp_path, tiny_llama_dir, train_file):
+    monkeypatch.chdir(tmp_path)
+    common = ["--no-progress", "--json"]
+    code, out, err = run_main(monkeypatch, capsys, "tune", "lora", "-d", str(train_file), "--base", str(tiny_llama_dir),
+                              "--max-steps", "4", "--batch-size", "2", "--save-every", "2", *common)
+    assert code == 0, err
+    first = json.loads(out)
+    run_dir = Path("home") / "adapters" / str(first["run_id"])  # PRACTICUM_HOME is tmp_path/home, the cwd tmp_path
+    assert (tmp_path / run_dir).is_dir()
+    code, out, err = run_main(monkeypatch, capsys, "tune", "lora", "--resume", str(run_dir / "checkpoints" / "step-000002"),
+                              *common)
+    assert code == 0, err
+    again = json.loads(out)
+    assert again["run_id"] == first["run_id"] and again["metrics"]["resumed_from_step"] == 2
+    assert again["metrics"]["train_loss"] == first["metrics"]["train_loss"]

@@ -236,3 +236,40 @@ def test_loss_on_kept_positions_equals_the_models_own_masked_loss(tiny_llama_dir
         reference = model(**batch).loss  # transformers' own shifted, -100-masked mean
     assert n == sum(item.n_learned for item in items)
     assert float(total) / n == pytest.approx(float(reference), rel=1e-5)
+
+
+def test_an_interrupted_run_names_its_checkpoint_and_resumes_from_it(tmp_path, tiny_llama_dir, monkeypatch):
+    import torch
+    from safetensors.torch import load_file
+
+    from practicum.storage.store import Store
+    from practicum.storage.tuning_runs import get_tuning_run
+    from practicum.tuning.lora import trainer
+
+    cfg = config(tmp_path, tiny_llama_dir, epochs=2, batch_size=2, save_every=2, val_fraction=0)
+    reference = train_lora(cfg)
+    expected = load_file(str(reference.adapter_path / "adapter_model.safetensors"))
+
+    real_step, calls = trainer._train_step, []
+
+    def interrupted_at_the_fifth(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return real_step(*args, **kwargs)
+
+    monkeypatch.setattr(trainer, "_train_step", interrupted_at_the_fifth)
+    with pytest.raises(KeyboardInterrupt):
+        train_lora(cfg)
+    monkeypatch.setattr(trainer, "_train_step", real_step)
+    store = Store()
+    row = get_tuning_run(store, reference.run_id + 1)
+    store.close()
+    assert row["status"] == "failed" and row["error"].startswith("interrupted at step 4; resume with --resume ")
+    checkpoint = row["error"].split("--resume ", 1)[1]
+    assert checkpoint.endswith("step-000004")
+
+    resumed = train_lora(LoraTrainConfig(resume=checkpoint, progress=False))
+    assert resumed.run_id == reference.run_id + 1 and resumed.metrics["steps"] == reference.metrics["steps"]
+    got = load_file(str(resumed.adapter_path / "adapter_model.safetensors"))
+    assert all(torch.equal(got[k], expected[k]) for k in expected)
