@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from click.core import ParameterSource
 
-from practicum.commands.common import console, err_console, open_store, print_json
+from practicum.commands.common import err_console, open_store, print_json
 
 RUN_OPTIONS = {  # parameter name -> flag: what --resume takes from the stored run instead
     "selection": "--scenarios", "sessions_per_scenario": "--sessions-per-scenario", "turns": "--turns",

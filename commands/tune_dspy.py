@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import MISSING, fields
-
 import click
 from rich.table import Table
 
+from practicum.commands.config_options import dataclass_options
 from practicum.commands.common import console, err_console, print_json
 from practicum.tuning.dspy_tuner.config import DspyTuneConfig
 
@@ -14,35 +13,7 @@ OPTION_NAMES = {"data": ["--data", "-d"]}
 PATH_FIELDS = {"data", "val", "output"}
 
 
-def _click_type(f):
-    if f.metadata.get("choices"):
-        return click.Choice(f.metadata["choices"])
-    if f.name in PATH_FIELDS:
-        return click.Path(dir_okay=False)
-    low, high = f.metadata.get("min"), f.metadata.get("max")
-    if isinstance(f.default, int) and not isinstance(f.default, bool):
-        return click.IntRange(low, high) if (low, high) != (None, None) else int
-    if isinstance(f.default, float):
-        if (low, high) == (None, None):
-            return float
-        return click.FloatRange(low, high, max_open=f.metadata.get("max_open", False))
-    return str
-
-
-def config_options(command):
-    """Add one click option per DspyTuneConfig field, with the field's help."""
-    for f in reversed(fields(DspyTuneConfig)):
-        if f.name == "db":
-            continue  # the group's --db option names the database
-        default = None if f.default is MISSING else f.default
-        names = OPTION_NAMES.get(f.name)
-        if names is None:
-            flag = "--" + f.name.replace("_", "-")
-            names = [f"{flag}/--no-{flag[2:]}"] if isinstance(default, bool) else [flag]
-        extra = {} if isinstance(default, bool) else {"type": _click_type(f)}
-        command = click.option(*names, f.name, default=default, show_default=default not in (None, ""),
-                               help=f.metadata["help"], **extra)(command)
-    return command
+config_options = dataclass_options(DspyTuneConfig, option_names=OPTION_NAMES, path_fields=PATH_FIELDS, dir_fields=())
 
 
 class StageProgress:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import MISSING, fields
-
 import click
 
+from practicum.commands.config_options import dataclass_options
 from practicum.commands.common import console, err_console, print_json
 from practicum.tuning.lora.config import LoraTrainConfig
 
@@ -15,39 +14,7 @@ OPTION_NAMES = {"data": ["--data", "-d"], "load_best": ["--load-best/--keep-last
 PATH_FIELDS = {"data", "val", "base", "output", "resume", "db"}
 
 
-def _click_type(f):
-    if f.metadata.get("choices"):
-        return click.Choice(f.metadata["choices"])
-    if f.name in PATH_FIELDS:
-        return click.Path(dir_okay=f.name in ("base", "output", "resume"))
-    default = f.default
-    if isinstance(default, bool):
-        return bool
-    low, high = f.metadata.get("min"), f.metadata.get("max")
-    if isinstance(default, int):
-        return click.IntRange(low, high) if (low, high) != (None, None) else int
-    if isinstance(default, float):
-        if (low, high) == (None, None):
-            return float
-        return click.FloatRange(low, high, max_open=f.metadata.get("max_open", False))
-    return str
-
-
-def config_options(command):
-    """Add one click option per LoraTrainConfig field, with the field's help."""
-    for f in reversed(fields(LoraTrainConfig)):
-        if f.name == "db":
-            continue  # the group's --db option names the database
-        default = None if f.default is MISSING else f.default
-        names = OPTION_NAMES.get(f.name)
-        if names is None:
-            flag = "--" + f.name.replace("_", "-")
-            names = [f"{flag}/--no-{flag[2:]}"] if isinstance(default, bool) else [flag]
-        kind = _click_type(f)
-        extra = {} if isinstance(default, bool) else {"type": kind}
-        command = click.option(*names, f.name, default=default, show_default=default not in (None, ""),
-                               help=f.metadata["help"], **extra)(command)
-    return command
+config_options = dataclass_options(LoraTrainConfig, option_names=OPTION_NAMES, path_fields=PATH_FIELDS, dir_fields={"base", "output", "resume"})
 
 
 @click.command("lora")

@@ -94,9 +94,7 @@ def page_sessions(store: Store, query: SessionQuery, *, limit: int = 100, offset
         f"from sessions s join scenarios sc on sc.id = s.scenario_id{where} "
         f"order by {order}, s.id {direction} limit ? offset ?"
     )
-    cursor = store.db.execute(sql, [*params, limit, offset])
-    columns = [c[0] for c in cursor.description]
-    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+    return store.query(sql, [*params, limit, offset])
 
 
 def filter_values(store: Store) -> dict[str, list[str]]:

@@ -30,16 +30,12 @@ _SELECT = (
 )
 
 
-def _rows(store: Store, sql: str, params: list) -> list[dict]:
-    cursor = store.db.execute(sql, params)
-    columns = [c[0] for c in cursor.description]
-    return [dict(zip(columns, r)) for r in cursor.fetchall()]
 
 
 def _check_turn(store: Store, session_id: int, turn_idx: int) -> dict:
     if not store.db.execute("select 1 from sessions where id = ?", [session_id]).fetchone():
         raise NotFoundError(f"no session with id {session_id}")
-    rows = _rows(store, "select * from turns where session_id = ? and idx = ?", [session_id, turn_idx])
+    rows = store.query("select * from turns where session_id = ? and idx = ?", [session_id, turn_idx])
     if not rows:
         raise NotFoundError(f"session {session_id} has no turn {turn_idx}")
     return rows[0]
@@ -73,7 +69,7 @@ def save_rewrite(store: Store, session_id: int, turn_idx: int, text: str, *, aut
 
 def get_candidate(store: Store, candidate_id: int) -> dict:
     """Return one candidate row with its mean current score; NotFoundError if absent."""
-    rows = _rows(store, _SELECT + " where c.id = ?", [candidate_id])
+    rows = store.query(_SELECT + " where c.id = ?", [candidate_id])
     if not rows:
         raise NotFoundError(f"no turn candidate with id {candidate_id}")
     return rows[0]
@@ -88,7 +84,7 @@ def list_candidates(store: Store, session_id: int, turn_idx: int | None = None, 
     if kind is not None:
         clauses.append("c.kind = ?")
         params.append(kind)
-    return _rows(store, _SELECT + " where " + " and ".join(clauses) + " order by c.turn_idx, c.id", params)
+    return store.query(_SELECT + " where " + " and ".join(clauses) + " order by c.turn_idx, c.id", params)
 
 
 def candidates_for_sessions(store: Store, session_ids: list[int]) -> dict[int, list[dict]]:
@@ -97,7 +93,7 @@ def candidates_for_sessions(store: Store, session_ids: list[int]) -> dict[int, l
     for start in range(0, len(session_ids), 500):
         chunk = session_ids[start:start + 500]
         marks = ", ".join("?" for _ in chunk)
-        for row in _rows(store, _SELECT + f" where c.session_id in ({marks}) order by c.turn_idx, c.id", chunk):
+        for row in store.query(_SELECT + f" where c.session_id in ({marks}) order by c.turn_idx, c.id", chunk):
             found.setdefault(row["session_id"], []).append(row)
     return found
 
@@ -126,7 +122,7 @@ def rate_candidate(
 
 def candidate_ratings(store: Store, candidate_id: int) -> list[dict]:
     """Every rating row of one candidate, oldest first."""
-    return _rows(store, "select * from candidate_ratings where candidate_id = ? order by id", [candidate_id])
+    return store.query("select * from candidate_ratings where candidate_id = ? order by id", [candidate_id])
 
 
 def current_candidate_scores(

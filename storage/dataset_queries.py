@@ -12,9 +12,8 @@ import json
 from collections.abc import Iterable
 
 from practicum.errors import InputError
-from practicum.storage.store import Store, now_iso
+from practicum.storage.store import Store, id_chunks, now_iso
 
-_CHUNK = 500
 
 _CURRENT_SCORE = (
     "r.score is not null and r.id = (select max(r2.id) from ratings r2 where r2.session_id = r.session_id "
@@ -22,16 +21,8 @@ _CURRENT_SCORE = (
 )
 
 
-def _rows(store: Store, sql: str, params: list) -> list[dict]:
-    cursor = store.db.execute(sql, params)
-    columns = [c[0] for c in cursor.description]
-    return [dict(zip(columns, r)) for r in cursor.fetchall()]
 
 
-def _chunks(ids: list[int]) -> Iterable[tuple[list[int], str]]:
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start:start + _CHUNK]
-        yield chunk, ", ".join("?" for _ in chunk)
 
 
 def select_sessions(
@@ -64,15 +55,15 @@ def select_sessions(
         "from sessions s join scenarios sc on sc.id = s.scenario_id where " + " and ".join(clauses)
         + " order by s.id"
     )
-    return _rows(store, sql, params)
+    return store.query(sql, params)
 
 
 def turns_by_session(store: Store, session_ids: list[int]) -> dict[int, list[dict]]:
     """The turns of many sessions, in order, keyed by session id."""
     found: dict[int, list[dict]] = {}
-    for chunk, marks in _chunks(session_ids):
+    for chunk, marks in id_chunks(session_ids):
         sql = f"select * from turns where session_id in ({marks}) order by session_id, idx"
-        for row in _rows(store, sql, chunk):
+        for row in store.query(sql, chunk):
             found.setdefault(row["session_id"], []).append(row)
     return found
 
@@ -83,7 +74,7 @@ def current_scores(
     """Mean current scores: per session (session-level ratings) and per (session, turn idx)."""
     sessions: dict[int, float] = {}
     turns: dict[tuple[int, int], float] = {}
-    for chunk, marks in _chunks(session_ids):
+    for chunk, marks in id_chunks(session_ids):
         sql = (
             f"select r.session_id, r.turn_idx, avg(r.score) from ratings r where r.session_id in ({marks}) "
             f"and {_CURRENT_SCORE}"
@@ -106,7 +97,7 @@ def current_scores(
 def sessions_rated_by(store: Store, session_ids: list[int], rater: str) -> set[int]:
     """Which of these sessions `rater` scored (the session or any turn)."""
     found: set[int] = set()
-    for chunk, marks in _chunks(session_ids):
+    for chunk, marks in id_chunks(session_ids):
         sql = f"select distinct session_id from ratings where session_id in ({marks}) and rater = ? and score is not null"
         found.update(row[0] for row in store.db.execute(sql, chunk + [rater]))
     return found
@@ -130,7 +121,7 @@ def metric_values(store: Store, session_ids: list[int], names: Iterable[str]) ->
         raise InputError(f"no metric named {', '.join(repr(n) for n in unknown)} is stored (stored: {known})")
     values: dict[int, dict[str, float]] = {}
     name_marks = ", ".join("?" for _ in names)
-    for chunk, marks in _chunks(session_ids):
+    for chunk, marks in id_chunks(session_ids):
         sql = (
             f"select m.session_id, m.name, m.value from metrics m where m.session_id in ({marks}) "
             f"and m.name in ({name_marks}) and m.rowid = (select m2.rowid from metrics m2 "
@@ -165,7 +156,7 @@ def record_dataset(
 
 def list_datasets(store: Store, *, limit: int = 50) -> list[dict]:
     """Export manifests, newest first, with their JSON fields decoded."""
-    rows = _rows(store, "select * from datasets order by id desc limit ?", [limit])
+    rows = store.query("select * from datasets order by id desc limit ?", [limit])
     for row in rows:
         for key in ("files", "filters", "counts"):
             row[key] = json.loads(row[key]) if row.get(key) else {}

@@ -11,21 +11,12 @@ import json
 from typing import Iterable
 
 from practicum.errors import InputError
-from practicum.storage.store import Store, now_iso
-
-_CHUNK = 500
+from practicum.storage.store import Store, id_chunks, now_iso
 
 
-def _rows(store: Store, sql: str, params: list) -> list[dict]:
-    cursor = store.db.execute(sql, params)
-    columns = [c[0] for c in cursor.description]
-    return [dict(zip(columns, r)) for r in cursor.fetchall()]
 
 
-def _chunks(ids: list[int]) -> Iterable[tuple[list[int], str]]:
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        yield chunk, ", ".join("?" for _ in chunk)
+
 
 
 def save_metrics(store: Store, session_id: int, values: Iterable[tuple[str, str, float | None, dict]]) -> int:
@@ -45,13 +36,13 @@ def save_metrics(store: Store, session_id: int, values: Iterable[tuple[str, str,
 def metric_rows(store: Store, session_ids: list[int], version: str | None = None) -> list[dict]:
     """Metric rows of these sessions (one version, or every version), detail decoded, ordered by session, name."""
     out: list[dict] = []
-    for chunk, marks in _chunks(list(session_ids)):
+    for chunk, marks in id_chunks(list(session_ids)):
         sql = f"select * from metrics where session_id in ({marks})"
         params: list = list(chunk)
         if version is not None:
             sql += " and version = ?"
             params.append(version)
-        out.extend(_rows(store, sql + " order by session_id, name", params))
+        out.extend(store.query(sql + " order by session_id, name", params))
     for row in out:
         row["detail"] = json.loads(row["detail"] or "{}")
     return out
@@ -60,7 +51,7 @@ def metric_rows(store: Store, session_ids: list[int], version: str | None = None
 def sessions_with_metrics(store: Store, session_ids: list[int], version: str) -> set[int]:
     """The sessions among these that already have metrics of this version."""
     found: set[int] = set()
-    for chunk, marks in _chunks(list(session_ids)):
+    for chunk, marks in id_chunks(list(session_ids)):
         sql = f"select distinct session_id from metrics where version = ? and session_id in ({marks})"
         found.update(r[0] for r in store.db.execute(sql, [version] + chunk))
     return found
@@ -108,10 +99,10 @@ def select_session_ids(
 def session_keys(store: Store, session_ids: list[int]) -> dict[int, dict]:
     """Scenario id, seed, run, source and teacher spec of each session (what pairs sessions across sets)."""
     keys: dict[int, dict] = {}
-    for chunk, marks in _chunks(list(session_ids)):
+    for chunk, marks in id_chunks(list(session_ids)):
         sql = (f"select id, scenario_id, seed, run_id, source, teacher_spec, student_spec, status from sessions "
                f"where id in ({marks})")
-        for row in _rows(store, sql, chunk):
+        for row in store.query(sql, chunk):
             keys[row["id"]] = row
     return keys
 
@@ -131,7 +122,7 @@ def latest_scores(store: Store, *, rater: str | None = None, exclude_prefix: str
     if exclude_prefix is not None:
         sql += " and r.rater not like ? escape '\\'"
         params.append(exclude_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
-    rows = _rows(store, sql, params)
+    rows = store.query(sql, params)
     if session_ids is not None:
         wanted = set(session_ids)
         rows = [r for r in rows if r["session_id"] in wanted]

@@ -19,9 +19,7 @@ _LATEST = (
 def current_ratings(store: Store, session_id: int, rater: str) -> dict[tuple[int | None, str], dict]:
     """One rater's current ratings of a session, keyed by (turn_idx or None for the session, dimension)."""
     sql = f"select r.* from ratings r where r.session_id = ? and r.rater = ? and {_LATEST}"
-    cursor = store.db.execute(sql, [session_id, rater])
-    columns = [c[0] for c in cursor.description]
-    rows = [dict(zip(columns, r)) for r in cursor.fetchall()]
+    rows = store.query(sql, [session_id, rater])
     return {(row["turn_idx"], row["dimension"]): row for row in rows}
 
 
@@ -44,15 +42,11 @@ def multi_rater_scores(store: Store, min_raters: int = 2) -> list[dict]:
         "  group by session_id having count(distinct rater) >= ?) "
         "order by r.session_id, r.turn_idx, r.dimension, r.rater"
     )
-    cursor = store.db.execute(sql, [min_raters])
-    columns = [c[0] for c in cursor.description]
-    return [dict(zip(columns, r)) for r in cursor.fetchall()]
+    return store.query(sql, [min_raters])
 
 
 def session_metrics(store: Store, session_id: int) -> list[dict] | None:
     """Rows of the `metrics` table for a session, or None when this database has no such table."""
     if "metrics" not in store.db.table_names():
         return None
-    cursor = store.db.execute("select * from metrics where session_id = ? order by name", [session_id])
-    columns = [c[0] for c in cursor.description]
-    return [dict(zip(columns, r)) for r in cursor.fetchall()]
+    return store.query("select * from metrics where session_id = ? order by name", [session_id])

@@ -104,9 +104,7 @@ def get_run(store: Store, run_id: int) -> dict:
 def list_runs(store: Store, *, limit: int | None = 50) -> list[dict]:
     """Return runs newest first, each with its session counts by status and stored turn count."""
     sql = "select * from runs order by id desc" + (" limit ?" if limit else "")
-    cursor = store.db.execute(sql, [limit] if limit else [])
-    columns = [c[0] for c in cursor.description]
-    runs = [_decode_run(dict(zip(columns, r))) for r in cursor.fetchall()]
+    runs = [_decode_run(row) for row in store.query(sql, [limit] if limit else [])]
     for run in runs:
         run["counts"] = session_counts(store, run["id"])
         run["turns"] = turn_totals(store, run["id"])["turns"]

@@ -24,6 +24,16 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
+ID_CHUNK = 500  # ids per `in (...)` clause, well under SQLite's variable limit
+
+
+def id_chunks(ids: list[int]) -> Iterable[tuple[list[int], str]]:
+    """Split ids into chunks, each with its `?, ?, ...` placeholder string."""
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start : start + ID_CHUNK]
+        yield chunk, ", ".join("?" for _ in chunk)
+
+
 def _json(value) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
@@ -56,6 +66,12 @@ class Store:
         self._lock = threading.RLock()
         with self._lock:
             migrate(self.db)
+
+    def query(self, sql: str, params: list | tuple = ()) -> list[dict]:
+        """Run a select and return its rows as dicts keyed by column name."""
+        cursor = self.db.execute(sql, list(params))
+        columns = [c[0] for c in cursor.description]
+        return [dict(zip(columns, r)) for r in cursor.fetchall()]
 
     def close(self) -> None:
         """Close the connection."""
@@ -211,9 +227,7 @@ class Store:
         if limit is not None:
             sql += " limit ? offset ?"
             params += [limit, offset]
-        cursor = self.db.execute(sql, params)
-        columns = [c[0] for c in cursor.description]
-        return [self._decode_session(dict(zip(columns, r))) for r in cursor.fetchall()]
+        return [self._decode_session(row) for row in self.query(sql, params)]
 
     def count_sessions(self) -> int:
         """Return how many sessions are stored."""
@@ -229,11 +243,9 @@ class Store:
             "where turns_fts match ? order by f.rank limit ?"
         )
         try:
-            cursor = self.db.execute(sql, [query, limit])
+            return self.query(sql, [query, limit])
         except sqlite3.OperationalError as exc:
             raise InputError(f"search query '{query}': {exc}") from None
-        columns = [c[0] for c in cursor.description]
-        return [dict(zip(columns, r)) for r in cursor.fetchall()]
 
     def delete_session(self, session_id: int) -> None:
         """Delete a session with its turns and ratings; NotFoundError if absent."""
