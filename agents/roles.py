@@ -14,7 +14,7 @@ import re
 import dspy
 
 from practicum.agents.dspy_bridge import PlainChatAdapter
-from practicum.agents.transcript import STUDENT, TEACHER, Turn
+from practicum.records import STUDENT, TEACHER, Turn
 from practicum.scenarios.model import Scenario
 
 END_MARKER = "[END]"

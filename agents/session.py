@@ -12,7 +12,7 @@ from typing import Callable, Iterator, Protocol
 
 from practicum.agents.backends.base import ChatBackend, Completion, GenerationOptions, Message
 from practicum.agents.roles import END_MARKER, Role
-from practicum.agents.transcript import STUDENT, TEACHER, Transcript, Turn
+from practicum.records import STUDENT, TEACHER, Transcript, Turn
 from practicum.errors import BackendError, PracticumError
 from practicum.scenarios.answers import states_answer
 from practicum.scenarios.model import Scenario

@@ -25,10 +25,10 @@ def main(path: Path, threads: int | None) -> None:
 
     from practicum.storage.store import Store
     from practicum.tuning.datasets.importing import import_file
-    from practicum.tuning.metrics.compute import ensure_metrics
-    from practicum.tuning.metrics.move_classifier import cue_matrix
-    from practicum.tuning.metrics.move_training import load_classifier, load_labelled_turns
-    from practicum.tuning.metrics.sentence_encoder import SentenceEncoder, _load, encoder_path
+    from practicum.evaluation.compute import ensure_metrics
+    from practicum.evaluation.move_classifier import cue_matrix
+    from practicum.evaluation.move_training import load_classifier, load_labelled_turns
+    from practicum.evaluation.sentence_encoder import SentenceEncoder, _load, encoder_path
 
     if threads:
         torch.set_num_threads(threads)

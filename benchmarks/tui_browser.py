@@ -21,7 +21,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from practicum.agents.transcript import Turn
+from practicum.records import Turn
 from practicum.scenarios.files import builtin_scenarios
 from practicum.storage.browse import SessionQuery, count_sessions, filter_values, page_sessions
 from practicum.storage.store import Store

@@ -32,7 +32,7 @@ def _progress(label: str, quiet: bool):
 
 
 def _selection_from_options(sessions, runs, sources, teachers, scenario):
-    from practicum.tuning.metrics.selection import Selection, parse_ids
+    from practicum.evaluation.selection import Selection, parse_ids
 
     return Selection(ids=parse_ids(sessions) if sessions else None, run_ids=list(runs), sources=list(sources),
                      teacher_specs=list(teachers), scenario_prefix=scenario)
@@ -65,7 +65,7 @@ def eval_group(ctx, sessions, runs, sources, teachers, scenario, recompute, no_m
     """
     if ctx.invoked_subcommand is not None:
         return
-    from practicum.tuning.metrics.reports import evaluate_sessions
+    from practicum.evaluation.reports import evaluate_sessions
 
     store = open_store(ctx)
     ids = _selection_from_options(sessions, runs, sources, teachers, scenario).resolve(store)
@@ -90,7 +90,7 @@ def eval_group(ctx, sessions, runs, sources, teachers, scenario, recompute, no_m
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
 def train_moves_command(input_path, output_dir, folds, as_json):
     """Cross-validate and train the teacher-move classifier; write it with a manifest of data and scores."""
-    from practicum.tuning.metrics.move_training import train_moves
+    from practicum.evaluation.move_training import train_moves
 
     bar, update = _progress("training", as_json)
     with bar:
@@ -102,12 +102,12 @@ def train_moves_command(input_path, output_dir, folds, as_json):
     scores = manifest["cross_validation"]["scores"]
     _print_scores(scores, f"{folds}-fold cross-validation grouped by conversation "
                           f"({manifest['data']['labelled_teacher_turns']} turns)")
-    target = Path(output_dir) if output_dir else Path(__file__).resolve().parents[1] / "tuning/metrics/artifacts"
+    target = Path(output_dir) if output_dir else Path(__file__).resolve().parents[1] / "evaluation/artifacts"
     console.print(f"Wrote {target / manifest['artifact']} (version {manifest['version']}) and its manifest.")
 
 
 def _print_scores(scores: dict, title: str) -> None:
-    from practicum.agents.transcript import MOVES
+    from practicum.records import MOVES
 
     table = Table("predictor", "macro-F1", *MOVES, "accuracy", title=title)
     for name, s in scores.items():
@@ -123,8 +123,8 @@ def _print_scores(scores: dict, title: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print scores and confusion matrix as JSON.")
 def moves_command(input_path, classifier_path, as_json):
     """Check the move classifier on labelled data: macro-F1, per-class F1 and the confusion matrix."""
-    from practicum.agents.transcript import MOVES
-    from practicum.tuning.metrics.move_training import evaluate_moves_file, load_classifier
+    from practicum.records import MOVES
+    from practicum.evaluation.move_training import evaluate_moves_file, load_classifier
 
     report = evaluate_moves_file(input_path, load_classifier(classifier_path))
     if as_json:
@@ -149,7 +149,7 @@ def moves_command(input_path, classifier_path, as_json):
 def judge_command(ctx, spec, sessions, runs, sources, max_turns, as_json):
     """Grade teacher turns on the MRBench dimensions with an LLM; report agreement with human ratings."""
     from practicum.agents.backends.spec import make_backend
-    from practicum.tuning.metrics.judge import judge_agreement, judge_sessions
+    from practicum.evaluation.judge import judge_agreement, judge_sessions
 
     store = open_store(ctx)
     ids = _selection_from_options(sessions, runs, sources, (), None).resolve(store)
@@ -196,9 +196,9 @@ def compare_command(ctx, selection_a, selection_b, paired, out_prefix, recompute
     """
     from practicum.config import practicum_home
     from practicum.storage.store import now_iso
-    from practicum.tuning.metrics.charts import comparison_chart
-    from practicum.tuning.metrics.reports import compare
-    from practicum.tuning.metrics.selection import parse_selection
+    from practicum.evaluation.charts import comparison_chart
+    from practicum.evaluation.reports import compare
+    from practicum.evaluation.selection import parse_selection
 
     store = open_store(ctx)
     ids_a = parse_selection(selection_a).resolve(store)

@@ -25,7 +25,7 @@ def tui(ctx, rubric_path, rater, teacher_spec, student_spec):
     from practicum.agents.backends.spec import parse_spec
     from practicum.config import load_settings
     from practicum.tui.app import make_app
-    from practicum.tui.rubric import load_rubric
+    from practicum.evaluation.rubric import load_rubric
 
     for spec in (teacher_spec, student_spec):
         parse_spec(spec)  # a bad spec fails here, before the screen takes over the terminal

@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from practicum.agents.transcript import MOVES, STUDENT, TEACHER, Turn
+from practicum.records import MOVES, STUDENT, TEACHER, Turn
 from practicum.errors import InputError
 from practicum.scenarios.answers import final_answer
 from practicum.scenarios.files import describe_validation_error

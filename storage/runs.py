@@ -13,7 +13,7 @@ import os
 import time
 from typing import Iterable, Iterator
 
-from practicum.agents.transcript import Turn
+from practicum.records import Turn
 from practicum.errors import NotFoundError, PracticumError
 from practicum.scenarios.model import Scenario
 from practicum.storage.store import Store, now_iso

@@ -11,7 +11,7 @@ from typing import Iterable
 
 from sqlite_utils import Database
 
-from practicum.agents.transcript import Turn
+from practicum.records import Turn
 from practicum.errors import InputError, NotFoundError
 from practicum.scenarios.model import Scenario
 from practicum.storage.migrations import migrate

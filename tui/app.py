@@ -15,7 +15,7 @@ from textual.binding import Binding
 from practicum.agents.backends.base import ChatBackend
 from practicum.scenarios.model import Scenario
 from practicum.storage.store import Store
-from practicum.tui.rubric import DEFAULT_RUBRIC, Rubric
+from practicum.evaluation.rubric import DEFAULT_RUBRIC, Rubric
 
 BackendFactory = Callable[[str], ChatBackend]
 RATER_SETTING = "rater"

@@ -165,7 +165,7 @@ def simulate(store, config: LoopConfig, teacher_spec: str, held_out: HeldOut, ui
 
 def evaluate(store, config: LoopConfig, session_ids: list[int], ui: LoopUI) -> dict:
     """Metrics of the sessions (stored) and, unless the judge is 'none', judge ratings; return a summary."""
-    from practicum.tuning.metrics.reports import evaluate_sessions
+    from practicum.evaluation.reports import evaluate_sessions
 
     report = evaluate_sessions(store, session_ids, progress=lambda d, t: ui.stage("metrics", d, t))
     summary = {m.name: round(m.mean, 4) for m in report.metrics}
@@ -175,7 +175,7 @@ def evaluate(store, config: LoopConfig, session_ids: list[int], ui: LoopUI) -> d
 
     if parse_spec(config.judge).kind == "local":
         # The embedded model cannot write a JSON grade; it answers one yes/no question at a time instead.
-        from practicum.tuning.choice_judge import answer_agreement, judge_sessions_by_choice
+        from practicum.evaluation.choice_judge import answer_agreement, judge_sessions_by_choice
 
         choice = judge_sessions_by_choice(store, session_ids, config.judge, max_turns_per_session=config.judge_turns,
                                           progress=lambda d, t: ui.stage("judge (yes/no probabilities)", d, t))
@@ -183,7 +183,7 @@ def evaluate(store, config: LoopConfig, session_ids: list[int], ui: LoopUI) -> d
         return summary
     from practicum.agents.backends.base import GenerationOptions
     from practicum.agents.backends.spec import make_backend
-    from practicum.tuning.metrics.judge import judge_sessions
+    from practicum.evaluation.judge import judge_sessions
 
     result = judge_sessions(store, session_ids, make_backend(config.judge), max_turns_per_session=config.judge_turns,
                             options=GenerationOptions(max_tokens=160, temperature=0.0),
@@ -241,7 +241,7 @@ def train_dspy(store, config: LoopConfig, files: TrainingFiles, ui: LoopUI) -> t
 def run_loop(config: LoopConfig, store, ui: LoopUI | None = None) -> LoopResult:
     """Run the whole loop; see the module docstring."""
     from practicum.config import practicum_home
-    from practicum.tuning.metrics.reports import compare
+    from practicum.evaluation.reports import compare
 
     config.check()
     ui = ui or LoopUI()

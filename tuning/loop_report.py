@@ -13,7 +13,7 @@ import json
 import math
 from pathlib import Path
 
-from practicum.tuning.metrics.reports import (
+from practicum.evaluation.reports import (
     Comparison, MetricDifference, bootstrap_ci, pair_sessions, paired_permutation_p,
 )
 
@@ -103,7 +103,7 @@ def noise_summary(comparison: Comparison, n_pairs: int) -> str:
 def write_report(prefix: str | Path, data: dict, comparison: Comparison, label_a: str = "before",
                  label_b: str = "after") -> tuple[Path, Path]:
     """Write PREFIX.json (everything) and PREFIX.png (the comparison chart); return both paths."""
-    from practicum.tuning.metrics.charts import comparison_chart
+    from practicum.evaluation.charts import comparison_chart
 
     prefix = Path(prefix)
     prefix.parent.mkdir(parents=True, exist_ok=True)

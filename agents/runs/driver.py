@@ -21,7 +21,7 @@ from typing import Callable
 
 from practicum.agents.backends.base import Completion, Usage
 from practicum.agents.session import AgentSpeaker, Reply, SessionOptions, SessionState
-from practicum.agents.transcript import TEACHER, Turn
+from practicum.records import TEACHER, Turn
 from practicum.scenarios.model import Scenario
 from practicum.storage import runs as run_store
 

@@ -9,7 +9,7 @@ from practicum.agents.backends.scripted import ScriptedBackend
 from practicum.agents.dspy_bridge import OPENING_CUE, PlainChatAdapter, dspy_lm
 from practicum.agents.roles import Student, Teacher, clean_reply, opening_turn
 from practicum.agents.scenario_generator import ScenarioGenerator
-from practicum.agents.transcript import Turn
+from practicum.records import Turn
 from practicum.errors import InputError
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from practicum.agents.transcript import MOVES
+from practicum.records import MOVES
 from practicum.errors import InputError
 from practicum.scenarios.answers import extract_numbers, states_answer
 from practicum.scenarios.mathdial import (

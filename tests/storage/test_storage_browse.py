@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from practicum.agents.transcript import Turn
+from practicum.records import Turn
 from practicum.errors import InputError
 from practicum.scenarios.files import get_builtin
 from practicum.storage.browse import SessionQuery, count_sessions, filter_values, page_sessions

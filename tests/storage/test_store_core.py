@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from practicum.agents.transcript import Turn
+from practicum.records import Turn
 from practicum.errors import InputError, NotFoundError
 from practicum.storage.migrations import MIGRATIONS
 from practicum.storage.store import Store

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from practicum.agents.transcript import Turn
+from practicum.records import Turn
 
 
 def add_session(store, scenario, turns, *, source="simulated", status="completed", teacher="scripted",

@@ -20,7 +20,7 @@ def rate(store, session_id, rater, dimension, scores, start=0):
 
 
 async def test_two_raters_kappa_and_three_raters_alpha(store, scenario):
-    from practicum.agents.transcript import Turn
+    from practicum.records import Turn
 
     session = store.create_session(scenario, teacher_spec="scripted", student_spec="scripted")
     for i in range(6):

@@ -7,7 +7,7 @@ import pytest
 from practicum.config import load_settings
 from practicum.storage.rating_queries import current_ratings
 from practicum.tui.app import make_app
-from practicum.tui.rubric import DEFAULT_RUBRIC
+from practicum.evaluation.rubric import DEFAULT_RUBRIC
 
 pytestmark = pytest.mark.anyio
 
@@ -133,7 +133,7 @@ async def test_n_and_p_move_between_sessions_in_browser_order(store, seeded, not
 
 
 async def test_custom_rubric_dimensions_are_used(store, seeded):
-    from practicum.tui.rubric import Dimension, Rubric
+    from practicum.evaluation.rubric import Dimension, Rubric
 
     rubric = Rubric(teacher=[Dimension(name="warmth", low=0, high=2)], session=DEFAULT_RUBRIC.session)
     app = make_app(store, scripted_factory, rater="ana", rubric=rubric)

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from practicum.cli import cli
 from practicum.errors import InputError
-from practicum.tui.rubric import DEFAULT_RUBRIC, load_rubric
+from practicum.evaluation.rubric import DEFAULT_RUBRIC, load_rubric
 
 
 def test_default_rubric_dimensions():
@@ -65,7 +65,7 @@ def test_tui_command_help():
 def test_example_in_the_module_docstring_loads(tmp_path):
     import textwrap
 
-    import practicum.tui.rubric as module
+    import practicum.evaluation.rubric as module
 
     doc = module.__doc__
     example = doc[doc.index("    teacher:"):doc.index("Scores are single digits")]

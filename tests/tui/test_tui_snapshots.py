@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from practicum.agents.backends.scripted import ScriptedBackend
-from practicum.agents.transcript import Turn
+from practicum.records import Turn
 from practicum.tui.app import make_app
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from practicum.agents.transcript import Turn
+from practicum.records import Turn
 from practicum.cli import cli
 from practicum.errors import InputError, NotFoundError
 from practicum.storage import candidates as c

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from practicum.agents.roles import Student, Teacher
-from practicum.agents.transcript import Turn
+from practicum.records import Turn
 from practicum.errors import InputError
 from practicum.storage.candidates import add_candidate, rate_candidate, save_rewrite
 from practicum.tuning.datasets.export_dspy import load_dspy_examples

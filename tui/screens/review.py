@@ -10,7 +10,7 @@ from textual.widgets import Footer, Header, Static
 
 from practicum.errors import PracticumError
 from practicum.storage.rating_queries import COMMENT, current_ratings, session_raters
-from practicum.tui.rubric import Dimension
+from practicum.evaluation.rubric import Dimension
 from practicum.tui.widgets.rubric_panel import RubricPanel
 from practicum.tui.widgets.scenario_panel import ScenarioPanel
 from practicum.tui.widgets.turn_card import SessionCard, TurnCard

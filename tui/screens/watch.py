@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, LoadingIndicator, Static
 from textual.worker import get_current_worker
 
-from practicum.agents.transcript import Turn
+from practicum.records import Turn
 from practicum.scenarios.model import Scenario
 from practicum.tui.widgets.scenario_panel import ScenarioPanel, opening_text
 from practicum.tui.widgets.turn_card import TurnCard

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from practicum.tui.rubric import Dimension
+from practicum.evaluation.rubric import Dimension
 
 
 def rubric_text(title: str, dimensions: list[Dimension], scores: dict[str, float], current: int) -> Text:

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from practicum.storage.rating_queries import COMMENT
-from practicum.tui.rubric import Dimension
+from practicum.evaluation.rubric import Dimension
 
 ROLE_STYLE = {"teacher": "bold cyan", "student": "bold magenta"}
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from practicum.agents.transcript import MOVES, STUDENT, TEACHER, Turn
+from practicum.records import MOVES, STUDENT, TEACHER, Turn
 from practicum.errors import InputError
 from practicum.scenarios.files import describe_validation_error
 from practicum.scenarios.model import Scenario, StudentProfile

@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from practicum.agents.transcript import Turn
+from practicum.records import Turn
 from practicum.scenarios.model import Scenario
 from practicum.storage import dataset_queries as q
 from practicum.storage.candidates import candidates_for_sessions, current_candidate_scores

@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from practicum.agents.roles import END_MARKER, clean_reply
-from practicum.agents.transcript import STUDENT, TEACHER
+from practicum.records import STUDENT, TEACHER
 from practicum.scenarios.answers import states_answer
-from practicum.tuning.metrics.move_context import ProblemFacts, teacher_contexts
-from practicum.tuning.metrics.session_metrics import GUIDANCE_MOVES
+from practicum.evaluation.move_context import ProblemFacts, teacher_contexts
+from practicum.evaluation.session_metrics import GUIDANCE_MOVES
 
 CREDIT = {"focus": 1.0, "probing": 1.0, "generic": 0.25, "telling": 0.0}
 STUDENT_MAX_WORDS = 40

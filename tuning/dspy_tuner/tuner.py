@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from practicum.agents.backends.base import GenerationOptions
-from practicum.agents.transcript import STUDENT
+from practicum.records import STUDENT
 from practicum.errors import PracticumError
 from practicum.tuning.dspy_tuner.config import DspyTuneConfig
 from practicum.tuning.dspy_tuner.data import ExampleSets, load_example_sets
@@ -53,8 +53,8 @@ def make_role(role: str):
 
 def make_objective(role: str, sets: ExampleSets, store=None, classifier="auto"):
     """The role's objective; scenario facts (answer, worked solution) come from the store when it has them."""
-    from practicum.tuning.metrics.compute import default_classifier
-    from practicum.tuning.metrics.move_context import ProblemFacts
+    from practicum.evaluation.compute import default_classifier
+    from practicum.evaluation.move_context import ProblemFacts
     from practicum.tuning.dspy_tuner.objective import facts_from_situation
 
     if classifier == "auto":

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Callable
 
-from practicum.agents.transcript import TEACHER
+from practicum.records import TEACHER
 from practicum.storage import metrics_queries
-from practicum.tuning.metrics.move_context import ProblemFacts, teacher_contexts
-from practicum.tuning.metrics.session_metrics import METRICS_VERSION, session_metric_values
+from practicum.evaluation.move_context import ProblemFacts, teacher_contexts
+from practicum.evaluation.session_metrics import METRICS_VERSION, session_metric_values
 
 Progress = Callable[[int, int], None]
 
@@ -36,8 +36,8 @@ def default_classifier(required: bool = False):
     if _default:
         return _default[0]
     from practicum.errors import ModelMissingError, NotFoundError
-    from practicum.tuning.metrics.move_training import load_classifier
-    from practicum.tuning.metrics.sentence_encoder import encoder_available, encoder_path
+    from practicum.evaluation.move_training import load_classifier
+    from practicum.evaluation.sentence_encoder import encoder_available, encoder_path
 
     try:
         if not encoder_available():

@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass, field
 
 from practicum.errors import InputError
 from practicum.storage import metrics_queries
-from practicum.tuning.metrics.compute import default_classifier, ensure_metrics, metrics_version
-from practicum.tuning.metrics.session_metrics import METRIC_HELP
+from practicum.evaluation.compute import default_classifier, ensure_metrics, metrics_version
+from practicum.evaluation.session_metrics import METRIC_HELP
 
 N_BOOTSTRAP = 2000
 N_PERMUTATIONS = 10000

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from practicum.tuning.metrics.reports import Comparison
+from practicum.evaluation.reports import Comparison
 
 
 def comparison_chart(comparison: Comparison, path: str | Path, label_a: str = "A", label_b: str = "B") -> Path:

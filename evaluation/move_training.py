@@ -17,13 +17,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from practicum.agents.transcript import MOVES, TEACHER
+from practicum.records import MOVES, TEACHER
 from practicum.errors import InputError, NotFoundError
-from practicum.tuning.metrics.agreement import accuracy, confusion_matrix, macro_f1, per_class_f1
-from practicum.tuning.metrics.move_baselines import KeywordBaseline, MajorityBaseline
-from practicum.tuning.metrics.move_classifier import CLASSIFIER_NAME, ClassifierConfig, MoveClassifier
-from practicum.tuning.metrics.move_context import ProblemFacts, TeacherTurnContext, teacher_contexts
-from practicum.tuning.metrics.move_features import SURFACE_FEATURES
+from practicum.evaluation.scores import accuracy, confusion_matrix, macro_f1, per_class_f1
+from practicum.evaluation.move_baselines import KeywordBaseline, MajorityBaseline
+from practicum.evaluation.move_classifier import CLASSIFIER_NAME, ClassifierConfig, MoveClassifier
+from practicum.evaluation.move_context import ProblemFacts, TeacherTurnContext, teacher_contexts
+from practicum.evaluation.move_features import SURFACE_FEATURES
 
 ARTIFACT_DIR = Path(__file__).resolve().parent / "artifacts"
 ARTIFACT_NAME = "move_classifier.json"
@@ -109,7 +109,7 @@ def grouped_folds(contexts: list[TeacherTurnContext], n_folds: int) -> list[tupl
 def _encode_all(data: LabelledTurns, progress: Progress | None = None, batch: int = 256,
                 embed_student: bool = False):
     """One encoder for every fold, with each distinct text embedded once up front."""
-    from practicum.tuning.metrics.sentence_encoder import SentenceEncoder
+    from practicum.evaluation.sentence_encoder import SentenceEncoder
 
     encoder = SentenceEncoder()
     texts = sorted({t for c in data.contexts for t in (c.text, c.prev_teacher) if t}

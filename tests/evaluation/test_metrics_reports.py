@@ -7,12 +7,12 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from practicum.agents.transcript import Turn
+from practicum.records import Turn
 from practicum.cli import cli
 from practicum.storage import metrics_queries as mq
 from practicum.storage.store import Store
-from practicum.tuning.metrics.compute import compute_session_metrics, metrics_version
-from practicum.tuning.metrics.reports import (
+from practicum.evaluation.compute import compute_session_metrics, metrics_version
+from practicum.evaluation.reports import (
     bootstrap_ci, compare, evaluate_sessions, paired_permutation_p, unpaired_permutation_p,
 )
 

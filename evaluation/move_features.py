@@ -14,7 +14,7 @@ import math
 import re
 
 from practicum.scenarios.answers import extract_numbers, states_answer
-from practicum.tuning.metrics.move_context import TeacherTurnContext
+from practicum.evaluation.move_context import TeacherTurnContext
 
 _WORD = re.compile(r"[a-z0-9']+")
 _ARITHMETIC = re.compile(r"\d\s*(?:[-+*/x\u00d7\u00f7=]|times|plus|minus|divided by)\s*\$?\d")

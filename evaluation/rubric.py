@@ -65,6 +65,10 @@ class Rubric(BaseModel):
         """Dimensions for a 'teacher' or 'student' turn, or for the session (role None)."""
         return {"teacher": self.teacher, "student": self.student}.get(role, self.session) if role else self.session
 
+    def scales(self) -> dict[str, list[int]]:
+        """Each dimension's ordered score scale (low..high): what agreement statistics compare on."""
+        return {d.name: list(range(d.low, d.high + 1)) for d in self.teacher + self.student + self.session}
+
 
 DEFAULT_RUBRIC = Rubric(
     teacher=[

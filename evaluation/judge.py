@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from practicum.agents.backends.base import GenerationOptions
-from practicum.agents.transcript import TEACHER
+from practicum.records import TEACHER
 
 ERROR_DIMENSION = "judge_error"
 
@@ -187,44 +187,50 @@ def _store_judgement(store, result: JudgeResult, session_id: int, turn_idx: int,
                          turn_idx=turn_idx, comment=label)
 
 
-# The review rubric's names for the same dimensions (tui/rubric.py).
+# The review rubric's names for the same dimensions (evaluation/rubric.py).
 RUBRIC_ALIASES = {"guidance": "providing_guidance", "encouraging_tone": "tutor_tone"}
 
 
-def to_judge_scale(scores: list[float]) -> list[float]:
-    """Bin a rater's 1-5 rubric scores onto the judge's 0-2 scale (1-2 -> 0, 3 -> 1, 4-5 -> 2).
+def to_judge_scale(scores: list[float], low: int, high: int) -> list[float]:
+    """Bin scores on a rubric scale low..high onto the judge's 0-2 scale by thirds of the range.
 
-    A rater whose scores all lie in 0..2 is taken to use the judge's scale already and is left as is.
+    The scale comes from the rubric (a 1-5 dimension: 1-2 -> 0, 3 -> 1, 4-5 -> 2), never from the data.
+    A rubric already on 0..2 is returned unchanged.
     """
-    if all(0 <= s <= 2 for s in scores):
+    if (low, high) == (0, 2):
         return [float(s) for s in scores]
-    return [0.0 if s <= 2 else (1.0 if s < 4 else 2.0) for s in scores]
+    span = high - low
+    return [0.0 if (s - low) / span < 1 / 3 else (1.0 if (s - low) / span <= 2 / 3 else 2.0) for s in scores]
 
 
-def judge_agreement(store, rater: str, session_ids: list[int] | None = None) -> list[dict]:
+def judge_agreement(store, rater: str, session_ids: list[int] | None = None, rubric=None) -> list[dict]:
     """Per (dimension, other rater): n, agreement, Cohen's kappa, quadratic kappa and Spearman with the judge.
 
     Items are teacher turns scored by both; rubric names are matched through RUBRIC_ALIASES. Kappas compare
-    labels on the judge's 0-2 scale (other raters' 1-5 scores binned, `binned` says so); Spearman uses the
-    raw scores.
+    labels on the judge's 0-2 scale: a score under a rubric dimension's name is binned from that dimension's
+    low..high (the default rubric unless `rubric` is given; `binned` says so), a score under the judge's own
+    dimension name is taken as 0-2. Spearman uses the raw scores.
     """
+    from practicum.evaluation.rubric import DEFAULT_RUBRIC
+    from practicum.evaluation.scores import agreement_summary, spearman
     from practicum.storage.metrics_queries import latest_scores
-    from practicum.tuning.metrics.agreement import agreement_summary, spearman
 
+    scales = {d.name: (d.low, d.high) for d in (rubric or DEFAULT_RUBRIC).teacher}
     judged = {(r["session_id"], r["turn_idx"], r["dimension"]): r["score"]
               for r in latest_scores(store, rater=rater, session_ids=session_ids)}
-    groups: dict[tuple[str, str], tuple[list, list]] = {}
+    groups: dict[tuple[str, str, tuple[int, int]], tuple[list, list]] = {}
     for row in latest_scores(store, exclude_prefix="judge:", session_ids=session_ids):
         dimension = RUBRIC_ALIASES.get(row["dimension"], row["dimension"])
         key = (row["session_id"], row["turn_idx"], dimension)
         if key in judged:
-            judge, other = groups.setdefault((dimension, row["rater"]), ([], []))
+            scale = scales.get(row["dimension"], (0, 2)) if row["dimension"] not in DIMENSIONS else (0, 2)
+            judge, other = groups.setdefault((dimension, row["rater"], scale), ([], []))
             judge.append(judged[key])
             other.append(row["score"])
     out = []
-    for (dimension, other_rater), (judge, other) in sorted(groups.items()):
-        binned = to_judge_scale(other)
+    for (dimension, other_rater, (low, high)), (judge, other) in sorted(groups.items()):
+        binned = to_judge_scale(other, low, high)
         summary = agreement_summary(judge, binned, labels=[0.0, 1.0, 2.0])
         summary["spearman"] = spearman(judge, other)
-        out.append({"dimension": dimension, "rater": other_rater, "binned": binned != list(other), **summary})
+        out.append({"dimension": dimension, "rater": other_rater, "binned": (low, high) != (0, 2), **summary})
     return out

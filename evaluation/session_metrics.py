@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 
-from practicum.agents.transcript import STUDENT, TEACHER
+from practicum.records import STUDENT, TEACHER
 from practicum.scenarios.answers import extract_numbers, final_answer, parse_numeric_answer, states_answer
 
 METRICS_VERSION = "v1"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from practicum.agents.backends.scripted import ScriptedBackend
-from practicum.agents.transcript import Turn
-from practicum.tuning.metrics.judge import (
+from practicum.records import Turn
+from practicum.evaluation.judge import (
     DIMENSIONS, ERROR_DIMENSION, JudgeParseError, judge_agreement, judge_sessions, parse_judge_reply,
 )
 

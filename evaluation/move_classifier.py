@@ -16,11 +16,11 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from practicum.agents.transcript import MOVES
+from practicum.records import MOVES
 from practicum.errors import InputError
-from practicum.tuning.metrics.move_context import TeacherTurnContext
-from practicum.tuning.metrics.move_features import SURFACE_FEATURES, surface_features
-from practicum.tuning.metrics.text_vectorizer import TfidfVectorizer
+from practicum.evaluation.move_context import TeacherTurnContext
+from practicum.evaluation.move_features import SURFACE_FEATURES, surface_features
+from practicum.evaluation.text_vectorizer import TfidfVectorizer
 
 CLASSIFIER_NAME = "minilm-tfidf-logreg"
 FORMAT_VERSION = 2
@@ -125,7 +125,7 @@ class MoveClassifier:
     def encoder(self):
         """The sentence encoder (created on first use)."""
         if self._encoder is None:
-            from practicum.tuning.metrics.sentence_encoder import SentenceEncoder
+            from practicum.evaluation.sentence_encoder import SentenceEncoder
 
             self._encoder = SentenceEncoder()
         return self._encoder

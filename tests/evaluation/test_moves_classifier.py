@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner
 
 from practicum.cli import cli
-from practicum.tuning.metrics.agreement import macro_f1
-from practicum.tuning.metrics.move_baselines import KeywordBaseline, MajorityBaseline
-from practicum.tuning.metrics.move_classifier import MoveClassifier
-from practicum.tuning.metrics.move_features import SURFACE_FEATURES
-from practicum.tuning.metrics.move_training import (
+from practicum.evaluation.scores import macro_f1
+from practicum.evaluation.move_baselines import KeywordBaseline, MajorityBaseline
+from practicum.evaluation.move_classifier import MoveClassifier
+from practicum.evaluation.move_features import SURFACE_FEATURES
+from practicum.evaluation.move_training import (
     ARTIFACT_DIR, ARTIFACT_NAME, MANIFEST_NAME, file_hash, load_labelled_turns,
 )
 
@@ -114,8 +114,8 @@ def test_packaged_artifact_matches_its_manifest(mathdial_path):
 
 def test_stored_sessions_get_predicted_moves_and_move_metrics(store, split, sentence_encoder):
     from practicum.scenarios.mathdial import read_mathdial
-    from practicum.tuning.metrics.move_training import load_classifier
-    from practicum.tuning.metrics.reports import evaluate_sessions
+    from practicum.evaluation.move_training import load_classifier
+    from practicum.evaluation.reports import evaluate_sessions
 
     if not (ARTIFACT_DIR / ARTIFACT_NAME).exists():
         pytest.skip("no packaged classifier yet (practicum eval train-moves)")

@@ -16,27 +16,35 @@ from typing import Iterable, Sequence
 LEVELS = ("nominal", "ordinal", "interval")
 
 
-def cohen_kappa(a: Sequence, b: Sequence, weights: str | None = None) -> float | None:
-    """Cohen's kappa for two raters' paired labels; `weights` None, 'linear' or 'quadratic'.
+def cohen_kappa(a: Sequence, b: Sequence, labels: Sequence | None = None, weights: str | None = None) -> float | None:
+    """Cohen's kappa of two raters' paired labels; the one implementation every report and screen uses.
 
-    Returns None when it is undefined (no pairs, or chance agreement is already perfect).
+    `labels` is the ordered scale (a rubric's low..high, or a judge's classes); values outside it are an
+    error. By default it is the sorted set of observed values. `weights` None is nominal kappa; 'linear'
+    or 'quadratic' weigh a disagreement by its distance in scale positions. Returns None when kappa is
+    undefined: no pairs, or chance agreement already perfect (both raters used one label throughout).
     """
     if len(a) != len(b):
-        raise ValueError("cohen_kappa needs two sequences of the same length")
+        raise ValueError(f"cohen_kappa needs two sequences of the same length, got {len(a)} and {len(b)}")
+    if weights not in (None, "linear", "quadratic"):
+        raise ValueError(f"unknown kappa weights '{weights}' (use None, 'linear' or 'quadratic')")
     n = len(a)
     if n == 0:
         return None
-    categories = sorted(set(a) | set(b))
+    categories = list(labels) if labels is not None else sorted(set(a) | set(b), key=_order_key)
     index = {c: i for i, c in enumerate(categories)}
+    unknown = [v for v in set(a) | set(b) if v not in index]
+    if unknown:
+        raise ValueError(f"cohen_kappa: values {sorted(unknown, key=_order_key)} are not on the scale {categories}")
     k = len(categories)
-    if weights is None:
-        weight = lambda i, j: 0.0 if i == j else 1.0  # noqa: E731 - disagreement weight
-    elif weights in ("linear", "quadratic"):
-        span = (float(categories[-1]) - float(categories[0])) or 1.0
-        power = 1 if weights == "linear" else 2
-        weight = lambda i, j: (abs(float(categories[i]) - float(categories[j])) / span) ** power  # noqa: E731
-    else:
-        raise ValueError(f"unknown kappa weights '{weights}' (use None, 'linear' or 'quadratic')")
+    span = max(k - 1, 1)
+    power = {None: 0, "linear": 1, "quadratic": 2}[weights]
+
+    def weight(i: int, j: int) -> float:
+        if power == 0:
+            return 0.0 if i == j else 1.0
+        return (abs(i - j) / span) ** power
+
     observed = [[0.0] * k for _ in range(k)]
     for x, y in zip(a, b):
         observed[index[x]][index[y]] += 1 / n
@@ -47,6 +55,11 @@ def cohen_kappa(a: Sequence, b: Sequence, weights: str | None = None) -> float |
     if d_expected == 0:
         return None
     return 1.0 - d_observed / d_expected
+
+
+def _order_key(value):
+    """Numbers sort numerically and before text, so a mixed or numeric scale has a stable order."""
+    return (0, float(value), "") if isinstance(value, (int, float)) else (1, 0.0, str(value))
 
 
 def krippendorff_alpha(units: Iterable[Sequence], level: str = "ordinal") -> float | None:
@@ -128,8 +141,13 @@ def _units(rows: Iterable[dict]) -> dict[str, dict[tuple, dict[str, float]]]:
     return grouped
 
 
-def agreement_by_dimension(rows: Iterable[dict]) -> list[DimensionAgreement]:
-    """Per-dimension agreement from current score rows (session_id, turn_idx, rater, dimension, score)."""
+def agreement_by_dimension(rows: Iterable[dict], scales: dict[str, Sequence] | None = None) -> list[DimensionAgreement]:
+    """Per-dimension agreement from current score rows (session_id, turn_idx, rater, dimension, score).
+
+    `scales` maps a dimension to its ordered scale (`Rubric.scales()`); kappa then counts chance over
+    the rubric's levels, not only those the raters happened to use.
+    """
+    scales = scales or {}
     results = []
     for dimension, units in sorted(_units(rows).items()):
         shared = {key: scores for key, scores in units.items() if len(scores) >= 2}
@@ -139,7 +157,11 @@ def agreement_by_dimension(rows: Iterable[dict]) -> list[DimensionAgreement]:
         if len(raters) == 2:
             first, second = raters
             both = [s for s in shared.values() if first in s and second in s]
-            value = cohen_kappa([s[first] for s in both], [s[second] for s in both])
+            a, b = [s[first] for s in both], [s[second] for s in both]
+            scale = scales.get(dimension)
+            if scale is not None and not set(a) | set(b) <= set(scale):
+                scale = None  # scores off the rubric's scale (an edited rubric): fall back to the observed levels
+            value = cohen_kappa(a, b, labels=scale)
             statistic = "cohen_kappa"
         else:
             value = krippendorff_alpha([list(s.values()) for s in shared.values()], level="ordinal")

@@ -1,4 +1,6 @@
-"""Agreement between two labellings of the same items: F1, confusion, Cohen's kappa, correlations.
+"""Scores between two labellings of the same items: F1, confusion, accuracy, correlations.
+
+Cohen's kappa lives in `rater_agreement` (one implementation); `agreement_summary` uses it.
 
 Pure functions over plain lists, shared by the move classifier's validation, the
 LLM judge's agreement with human raters, and the TUI.
@@ -8,6 +10,8 @@ from __future__ import annotations
 
 import math
 from typing import Hashable, Sequence
+
+from practicum.evaluation.rater_agreement import cohen_kappa
 
 
 def _check_pairs(a: Sequence, b: Sequence) -> None:
@@ -52,40 +56,6 @@ def accuracy(gold: Sequence[Hashable], predicted: Sequence[Hashable]) -> float:
     return sum(g == p for g, p in zip(gold, predicted)) / len(gold) if gold else 0.0
 
 
-def cohen_kappa(a: Sequence[Hashable], b: Sequence[Hashable], labels: Sequence[Hashable] | None = None,
-                weights: str | None = None) -> float:
-    """Cohen's kappa of two raters; weights None (nominal), "linear" or "quadratic" (ordered `labels`).
-
-    Returns 1.0 when both raters use one identical label throughout (perfect, chance-free agreement is
-    undefined; we report agreement), and nan for no items.
-    """
-    _check_pairs(a, b)
-    if not a:
-        return math.nan
-    labels = list(labels) if labels is not None else sorted(set(a) | set(b), key=str)
-    k = len(labels)
-    index = {label: i for i, label in enumerate(labels)}
-    if weights is None:
-        weight = [[0.0 if i == j else 1.0 for j in range(k)] for i in range(k)]
-    elif weights in ("linear", "quadratic"):
-        power = 1 if weights == "linear" else 2
-        span = max(k - 1, 1)
-        weight = [[(abs(i - j) / span) ** power for j in range(k)] for i in range(k)]
-    else:
-        raise ValueError(f"weights must be None, 'linear' or 'quadratic', got {weights!r}")
-    n = len(a)
-    observed = [[0.0] * k for _ in range(k)]
-    for x, y in zip(a, b):
-        observed[index[x]][index[y]] += 1 / n
-    rows = [sum(observed[i]) for i in range(k)]
-    cols = [sum(observed[i][j] for i in range(k)) for j in range(k)]
-    disagreement = sum(weight[i][j] * observed[i][j] for i in range(k) for j in range(k))
-    chance = sum(weight[i][j] * rows[i] * cols[j] for i in range(k) for j in range(k))
-    if chance == 0:
-        return 1.0 if disagreement == 0 else 0.0
-    return 1.0 - disagreement / chance
-
-
 def _ranks(values: Sequence[float]) -> list[float]:
     order = sorted(range(len(values)), key=lambda i: values[i])
     ranks = [0.0] * len(values)
@@ -126,7 +96,11 @@ def agreement_summary(a: Sequence, b: Sequence, labels: Sequence | None = None) 
     return {
         "n": len(a),
         "agreement": accuracy(a, b) if a else math.nan,
-        "kappa": cohen_kappa(a, b, labels),
-        "kappa_quadratic": cohen_kappa(a, b, labels, weights="quadratic") if numeric else math.nan,
+        "kappa": _or_nan(cohen_kappa(a, b, labels)),
+        "kappa_quadratic": _or_nan(cohen_kappa(a, b, labels, weights="quadratic")) if numeric else math.nan,
         "spearman": spearman(a, b) if numeric else math.nan,
     }
+
+
+def _or_nan(value: float | None) -> float:
+    return math.nan if value is None else value

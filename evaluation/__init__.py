@@ -2,7 +2,7 @@
 
 The tuners optimise these numbers and the reports prove whether tuning worked:
 
-    from practicum.tuning.metrics import compute_session_metrics, evaluate_sessions, compare
+    from practicum.evaluation import compute_session_metrics, evaluate_sessions, compare
     compute_session_metrics(store, session_id)          # {name: value}, stored in the metrics table
     evaluate_sessions(store, ids)                        # EvaluationReport: means with bootstrap 95% CIs
     compare(store, ids_before, ids_after)                # Comparison: B - A, CI, paired permutation p
@@ -30,6 +30,6 @@ __all__ = sorted(_EXPORTS)
 
 def __getattr__(name: str):
     if name in _EXPORTS:
-        module = importlib.import_module(f"practicum.tuning.metrics.{_EXPORTS[name]}")
+        module = importlib.import_module(f"practicum.evaluation.{_EXPORTS[name]}")
         return getattr(module, name)
-    raise AttributeError(f"module 'practicum.tuning.metrics' has no attribute {name!r}")
+    raise AttributeError(f"module 'practicum.evaluation' has no attribute {name!r}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from practicum.agents.transcript import STUDENT, TEACHER
+from practicum.records import STUDENT, TEACHER
 from practicum.scenarios.answers import extract_numbers
 
 

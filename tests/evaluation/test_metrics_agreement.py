@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from practicum.tuning.metrics import agreement as ag
+from practicum.evaluation import scores as ag
 
 
 def test_f1_and_confusion():
@@ -23,10 +23,20 @@ def test_cohen_kappa_nominal_and_weighted():
     assert ag.cohen_kappa([1, 1, 0, 0], [1, 0, 0, 0]) == pytest.approx(0.5)
     assert ag.cohen_kappa([0, 1, 2], [0, 2, 2], [0, 1, 2], weights="quadratic") == pytest.approx(0.8)
     assert ag.cohen_kappa(["x", "y"], ["x", "y"]) == 1.0
-    assert ag.cohen_kappa(["x", "x"], ["x", "x"]) == 1.0  # one shared label: no chance term, full agreement
-    assert math.isnan(ag.cohen_kappa([], []))
+    assert ag.cohen_kappa(["x", "x"], ["x", "x"]) is None  # one shared label: chance agreement is already 1
+    assert ag.cohen_kappa([], []) is None
+    assert math.isnan(ag.agreement_summary([], [])["kappa"])
     with pytest.raises(ValueError):
         ag.cohen_kappa([0], [0], weights="cubic")
+    with pytest.raises(ValueError, match="not on the scale"):
+        ag.cohen_kappa([0, 3], [0, 1], labels=[0, 1, 2])
+
+
+def test_one_kappa_for_screens_and_reports():
+    """The TUI's agreement screen and the judge report call the same function, so they cannot disagree."""
+    from practicum.evaluation import rater_agreement
+
+    assert ag.cohen_kappa is rater_agreement.cohen_kappa
 
 
 def test_correlations():

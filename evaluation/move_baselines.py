@@ -11,7 +11,7 @@ import re
 from collections import Counter
 
 from practicum.scenarios.answers import states_answer
-from practicum.tuning.metrics.move_context import TeacherTurnContext
+from practicum.evaluation.move_context import TeacherTurnContext
 
 _PROBING = re.compile(r"\b(why|how|explain|what do you think|what makes you|walk me through|tell me)\b", re.I)
 _GENERIC = re.compile(

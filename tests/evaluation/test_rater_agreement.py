@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from practicum.tuning.agreement_stats import (
+from practicum.evaluation.rater_agreement import (
     agreement_by_dimension, cohen_kappa, krippendorff_alpha, top_disagreements,
 )
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from practicum.agents.transcript import TEACHER
+from practicum.records import TEACHER
 from practicum.scenarios.answers import states_answer
 
 # dimension -> (question, label whose answer "Yes" is the good pole)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from practicum.errors import InputError
-from practicum.tuning.metrics.selection import parse_ids, parse_selection
+from practicum.evaluation.selection import parse_ids, parse_selection
 
 
 def test_ids_and_ranges():

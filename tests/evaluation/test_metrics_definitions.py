@@ -7,7 +7,7 @@ import math
 import pytest
 
 from practicum.scenarios.model import Scenario, StudentProfile
-from practicum.tuning.metrics import session_metrics as sm
+from practicum.evaluation import session_metrics as sm
 
 
 def T(text):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from practicum.agents.transcript import Turn
+from practicum.records import Turn
 from practicum.storage.rating_queries import current_ratings
-from practicum.tuning.choice_judge import QUESTIONS, answer_agreement, choice_prompt, judge_sessions_by_choice
+from practicum.evaluation.choice_judge import QUESTIONS, answer_agreement, choice_prompt, judge_sessions_by_choice
 
 
 def test_prompt_asks_one_question_with_the_answer_filled_in():
