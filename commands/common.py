@@ -21,7 +21,10 @@ def open_store(ctx: click.Context):
     """Open the database named by --db / $PRACTICUM_DB, or the default one."""
     from practicum.storage.store import Store
 
-    return Store((ctx.obj or {}).get("db_path"))
+    store = Store((ctx.obj or {}).get("db_path"))
+    if store.created_directory is not None:
+        err_console.print(f"[dim]Created directory {store.created_directory} for the database {store.path}.[/dim]")
+    return store
 
 
 def resolve_scenario(ref: str, store=None) -> Scenario:

@@ -219,7 +219,8 @@ def compare_command(ctx, selection_a, selection_b, paired, out_prefix, recompute
     data = result.to_dict() | {"a": selection_a, "b": selection_b}
     json_path = prefix.with_name(prefix.name + ".json")
     json_path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-    png_path = comparison_chart(result, prefix.with_name(prefix.name + ".png"), label_a="A", label_b="B")
+    png_path = comparison_chart(result, prefix.with_name(prefix.name + ".png"),
+                                label_a=f"A: {selection_a} ({len(ids_a)})", label_b=f"B: {selection_b} ({len(ids_b)})")
     if as_json:
         print_json(data | {"json": str(json_path), "png": str(png_path)})
         return

@@ -81,19 +81,36 @@ def show_session(ctx, session_id, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Print matches as JSON.")
 @click.pass_context
 def search_sessions(ctx, query, limit, as_json):
-    """Full-text search over turn text (SQLite FTS5 syntax: words, "phrases", OR, prefix*)."""
+    """Full-text search over turn text (SQLite FTS5 syntax: words, "phrases", OR, prefix*).
+
+    Each match shows about 16 whole words around the best hit, matched words highlighted
+    (in --json, the `snippet` field marks them with « »; `text` is the whole turn).
+    """
     store = open_store(ctx)
     hits = store.search_turns(query, limit=limit)
     if as_json:
-        print_json(hits)
+        marks = str.maketrans({store.SNIPPET_OPEN: "«", store.SNIPPET_CLOSE: "»"})
+        print_json([{**h, "snippet": h["snippet"].translate(marks)} for h in hits])
         return
     if not hits:
         console.print(f"No turns match '{query}'.")
         return
-    table = Table("session", "turn", "role", "scenario", "text")
+    table = Table("session", "turn", "role", "scenario", "match")
     for h in hits:
-        table.add_row(str(h["session_id"]), str(h["idx"]), h["role"], h["scenario_id"], h["text"][:100])
+        table.add_row(str(h["session_id"]), str(h["idx"]), h["role"], h["scenario_id"], highlight_snippet(h["snippet"]))
     console.print(table)
+
+
+def highlight_snippet(snippet: str) -> str:
+    """Rich markup for an FTS snippet: matched words in bold, everything else escaped."""
+    from practicum.storage.store import Store
+
+    out, rest = [], snippet
+    while Store.SNIPPET_OPEN in rest:
+        before, _, rest = rest.partition(Store.SNIPPET_OPEN)
+        word, _, rest = rest.partition(Store.SNIPPET_CLOSE)
+        out += [escape(before), f"[bold yellow]{escape(word)}[/bold yellow]"]
+    return "".join(out + [escape(rest)])
 
 
 @sessions.command("delete")

@@ -3,9 +3,11 @@
 `evaluate_sessions` summarises one set of sessions; `compare` sets two against
 each other. When the sessions pair one-to-one by (scenario, seed), as a tuner's
 before/after runs on the same held-out scenarios do, differences are taken
-within pairs: bootstrap CI of the mean difference and an exact or Monte-Carlo
+within pairs: an exact or Monte-Carlo
 sign-flip permutation test. Otherwise the sets are compared as independent
-samples (bootstrap of each side, label-permutation test).
+samples (label-permutation test). The CI of a difference is the inverted test itself
+(`evaluation/inference.py`), so it excludes 0 exactly when p < 0.05; each side's own mean
+gets a percentile-bootstrap CI.
 """
 
 from __future__ import annotations
@@ -16,11 +18,10 @@ from dataclasses import asdict, dataclass, field
 from practicum.errors import InputError
 from practicum.storage import metrics_queries
 from practicum.evaluation.compute import default_classifier, ensure_metrics, metrics_version
+from practicum.evaluation.inference import N_PERMUTATIONS, paired_difference, unpaired_difference
 from practicum.evaluation.session_metrics import METRIC_HELP
 
 N_BOOTSTRAP = 2000
-N_PERMUTATIONS = 10000
-EXACT_PERMUTATION_MAX_N = 16
 
 
 def bootstrap_ci(values: list[float], n_boot: int = N_BOOTSTRAP, seed: int = 0, level: float = 0.95):
@@ -39,43 +40,14 @@ def bootstrap_ci(values: list[float], n_boot: int = N_BOOTSTRAP, seed: int = 0, 
 
 
 def paired_permutation_p(differences: list[float], n_permutations: int = N_PERMUTATIONS, seed: int = 0) -> float:
-    """Two-sided sign-flip permutation p-value of mean(differences) = 0 (exact for n <= 16)."""
-    import numpy as np
-
-    d = np.asarray(differences, dtype=float)
-    if len(d) == 0:
-        return math.nan
-    observed = abs(d.mean())
-    if observed == 0:
-        return 1.0
-    if len(d) <= EXACT_PERMUTATION_MAX_N:
-        signs = ((np.arange(2 ** len(d))[:, None] >> np.arange(len(d))) & 1) * 2 - 1
-        flipped = np.abs((signs * d).mean(axis=1))
-        return float((flipped >= observed - 1e-12).mean())
-    rng = np.random.default_rng(seed)
-    signs = rng.choice([-1.0, 1.0], size=(n_permutations, len(d)))
-    flipped = np.abs((signs * d).mean(axis=1))
-    return float(((flipped >= observed - 1e-12).sum() + 1) / (n_permutations + 1))
+    """Two-sided sign-flip p-value of mean(differences) = 0 (exact for n <= 16); the one `paired_difference` reports."""
+    return paired_difference(differences, n_permutations=n_permutations, seed=seed).p_value
 
 
 def unpaired_permutation_p(a: list[float], b: list[float], n_permutations: int = N_PERMUTATIONS,
                            seed: int = 0) -> float:
-    """Two-sided Monte-Carlo permutation p-value of mean(b) - mean(a) = 0."""
-    import numpy as np
-
-    if not a or not b:
-        return math.nan
-    pooled = np.asarray(list(a) + list(b), dtype=float)
-    observed = abs(np.mean(b) - np.mean(a))
-    if observed == 0:
-        return 1.0
-    rng = np.random.default_rng(seed)
-    hits = 0
-    for _ in range(n_permutations):
-        rng.shuffle(pooled)
-        if abs(pooled[len(a):].mean() - pooled[: len(a)].mean()) >= observed - 1e-12:
-            hits += 1
-    return (hits + 1) / (n_permutations + 1)
+    """Two-sided permutation p-value of mean(b) - mean(a) = 0; the one `unpaired_difference` reports."""
+    return unpaired_difference(a, b, n_permutations=n_permutations, seed=seed).p_value
 
 
 @dataclass
@@ -121,6 +93,7 @@ class MetricDifference:
     p_value: float
     paired: bool
     n_pairs: int = 0
+    method: str = ""  # the test whose inversion gives the CI and whose p-value agrees with it
 
 
 @dataclass
@@ -238,26 +211,13 @@ def compare(store, ids_a: list[int], ids_b: list[int], classifier="auto", paired
             d = [per[j] - per[i] for i, j in pairs if i in per and j in per]
             if not d:
                 continue
-            low, high = bootstrap_ci(d, n_boot, seed)
-            diff, p, n_pairs = sum(d) / len(d), paired_permutation_p(d, seed=seed), len(d)
+            test, n_pairs = paired_difference(d, seed=seed), len(d)
         else:
-            diff, n_pairs = mean_b - mean_a, 0
-            low, high = _unpaired_ci(a, b, n_boot, seed)
-            p = unpaired_permutation_p(a, b, seed=seed)
-        rows.append(MetricDifference(name, len(a), len(b), mean_a, mean_b, ci_a, ci_b, diff, low, high, p,
-                                     use_pairs, n_pairs))
+            test, n_pairs = unpaired_difference(a, b, seed=seed), 0
+        rows.append(MetricDifference(name, len(a), len(b), mean_a, mean_b, ci_a, ci_b, test.difference,
+                                     test.ci_low, test.ci_high, test.p_value, use_pairs, n_pairs, test.method))
     pairing = f"paired by (scenario, seed): {len(pairs)} pairs" if use_pairs else "independent samples"
     return Comparison(list(ids_a), list(ids_b), version, use_pairs, pairing, rows, notes)
-
-
-def _unpaired_ci(a: list[float], b: list[float], n_boot: int, seed: int):
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    xa, xb = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    diffs = (xb[rng.integers(0, len(xb), size=(n_boot, len(xb)))].mean(axis=1)
-             - xa[rng.integers(0, len(xa), size=(n_boot, len(xa)))].mean(axis=1))
-    return float(np.percentile(diffs, 2.5)), float(np.percentile(diffs, 97.5))
 
 
 __all__ = [

@@ -46,7 +46,12 @@ class Store:
     """Practicum's SQLite database: WAL mode, busy timeout, self-migrating on open."""
 
     def __init__(self, path: str | Path | None = None, *, memory: bool = False):
-        """Open (creating and migrating) the database at `path`, or an in-memory one."""
+        """Open (creating and migrating) the database at `path`, or an in-memory one.
+
+        A path that is not an SQLite database, or cannot be opened, raises InputError naming it; a missing
+        parent directory is created and `created_directory` names it so the CLI can say so.
+        """
+        self.created_directory: Path | None = None
         if memory:
             conn = sqlite3.connect(":memory:", check_same_thread=False)
             self.path = None
@@ -56,16 +61,30 @@ class Store:
 
                 path = default_db_path()
             self.path = Path(path)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
-        conn.execute("PRAGMA foreign_keys=ON")
-        self.db = Database(conn)
-        self._lock = threading.RLock()
-        with self._lock:
-            migrate(self.db)
+            if self.path.is_dir():
+                raise InputError(f"{self.path}: is a directory, not a database file")
+            if not self.path.parent.exists():
+                try:
+                    self.path.parent.mkdir(parents=True)
+                except OSError as exc:
+                    raise InputError(f"{self.path}: cannot create its directory ({exc.strerror or exc})") from None
+                self.created_directory = self.path.parent
+            try:
+                conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+            except sqlite3.DatabaseError as exc:
+                raise InputError(f"{self.path}: cannot open as a practicum database ({exc})") from None
+        try:
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self.db = Database(conn)
+            self._lock = threading.RLock()
+            with self._lock:
+                migrate(self.db)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise InputError(f"{self.path or ':memory:'}: cannot open as a practicum database ({exc})") from None
 
     def query(self, sql: str, params: list | tuple = ()) -> list[dict]:
         """Run a select and return its rows as dicts keyed by column name."""
@@ -233,12 +252,20 @@ class Store:
         """Return how many sessions are stored."""
         return self.db["sessions"].count
 
-    def search_turns(self, query: str, *, limit: int = 50) -> list[dict]:
-        """Full-text search over turn text; returns matching turns with session and scenario ids, best first."""
+    SNIPPET_OPEN, SNIPPET_CLOSE = "\x02", "\x03"  # marks around each matched word in `snippet`
+
+    def search_turns(self, query: str, *, limit: int = 50, snippet_words: int = 16) -> list[dict]:
+        """Full-text search over turn text, best first: matching turns with session and scenario ids.
+
+        `snippet` is FTS5's excerpt of about `snippet_words` whole words around the best match, with each
+        matched word between SNIPPET_OPEN and SNIPPET_CLOSE and "…" where text was left out.
+        """
         if not query.strip():
             raise InputError("search query is empty")
         sql = (
-            "select t.session_id, t.idx, t.role, t.text, s.scenario_id "
+            "select t.session_id, t.idx, t.role, t.text, s.scenario_id, "
+            f"snippet(turns_fts, -1, '{self.SNIPPET_OPEN}', '{self.SNIPPET_CLOSE}', '…', {int(snippet_words)}) "
+            "as snippet "
             "from turns_fts f join turns t on t.rowid = f.rowid join sessions s on s.id = t.session_id "
             "where turns_fts match ? order by f.rank limit ?"
         )

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-MATHDIAL_DEV = (REPO / ".." / "shared" / "data" / "mathdial" / "dev.jsonl").resolve()
+SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
+MATHDIAL_DEV = SHARED_DATA / "mathdial" / "dev.jsonl"
+MRBENCH_V3_DEV = SHARED_DATA / "mrbench" / "mrbench_v3_dev.json"
+MRBENCH_V2 = SHARED_DATA / "mrbench" / "mrbench_v2.json"
+
+
+def require_shared(path: Path) -> Path:
+    """Return a data file from ../shared; skip when it is absent, but fail under CI=true (CI always has it)."""
+    if path.exists():
+        return path
+    message = f"{path} not found: these tests read ../shared/data beside the repository"
+    if os.environ.get("CI", "").strip().lower() in ("true", "1"):
+        pytest.fail(f"{message} (CI=true: a missing ../shared is an error, never a skip)", pytrace=False)
+    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
@@ -48,10 +62,8 @@ def scenario():
 
 @pytest.fixture
 def mathdial_path() -> Path:
-    """The MathDial dev slice from ../shared (skips when it is absent)."""
-    if not MATHDIAL_DEV.exists():
-        pytest.skip(f"MathDial dev slice not found at {MATHDIAL_DEV}")
-    return MATHDIAL_DEV
+    """The MathDial dev slice from ../shared (skips when it is absent; fails under CI=true)."""
+    return require_shared(MATHDIAL_DEV)
 
 
 def embedded_model_installed() -> bool:

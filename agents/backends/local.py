@@ -157,12 +157,12 @@ class LocalBackend:
         with self._lock, torch.inference_mode():
             hits = [self.prefix_cache.take(row) for row in ids]
             input_ids, attention_mask, cached = _layout(ids, hits, tokenizer.pad_token_id)
-            kwargs["past_key_values"] = _past(hits, cached)
+            kwargs["cache"] = _past(hits, cached)
             if seeds:
                 # One generator per batch: reproducible for the same batch composition and seeds.
                 torch.manual_seed(sum(seeds) % (2**63))
             result = model.generate(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
-            self._keep_prompts(ids, attention_mask, result.past_key_values)
+            self._keep_prompts(ids, attention_mask, result.cache)
         output = result.sequences
         elapsed = time.perf_counter() - start
         prompt_len = input_ids.shape[1]

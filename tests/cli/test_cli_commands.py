@@ -141,3 +141,32 @@ def test_real_two_turn_session_on_embedded_model(tmp_path):
     assert [t["role"] for t in session["turns"]] == ["teacher", "student"]
     assert all(t["text"] and t["completion_tokens"] > 0 and t["prompt_tokens"] > 0 for t in session["turns"])
     assert all(t["model"] == "local" for t in session["turns"])
+
+
+@pytest.mark.parametrize("content", [b"just some text\n", bytes(range(256)) * 8])
+def test_bad_db_file_is_one_line_error(tmp_path, content):
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(content)
+    result = subprocess.run([sys.executable, "-m", "practicum", "--db", str(bad), "sessions", "list"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
+    assert str(bad) in result.stderr and "not a database" in result.stderr
+    assert bad.read_bytes() == content  # nothing written over the user's file
+
+
+def test_db_in_missing_directory_is_created_and_reported(tmp_path):
+    target = tmp_path / "new" / "dir" / "p.db"
+    result = subprocess.run([sys.executable, "-m", "practicum", "--db", str(target), "sessions", "list"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and target.exists()
+    assert f"Created directory {target.parent}" in result.stderr
+
+
+def test_unopenable_db_path_is_one_line_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = subprocess.run([sys.executable, "-m", "practicum", "--db", str(blocker / "sub" / "p.db"), "sessions",
+                             "list"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("Error: ") and result.stderr.strip().count("\n") == 0

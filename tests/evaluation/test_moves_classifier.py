@@ -23,10 +23,9 @@ TRAIN_ROWS, TEST_ROWS = 50, 25  # dev-slice rows (dialogues); a subset keeps the
 
 @pytest.fixture(scope="module")
 def split(tmp_path_factory):
-    from tests.conftest import MATHDIAL_DEV as path
+    from tests.conftest import MATHDIAL_DEV, require_shared
 
-    if not path.exists():
-        pytest.skip(f"MathDial dev slice not found at {path}")
+    path = require_shared(MATHDIAL_DEV)
     lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     folder = tmp_path_factory.mktemp("moves")
     train, test = folder / "train.jsonl", folder / "test.jsonl"

@@ -74,11 +74,11 @@ def test_cached_layout_gives_the_same_logits(tiny_llama_dir):
         # cache the first 20 tokens of row 0 from a single-row forward, then run the batch on top of it
         prefix = ids[0][:20]
         out = model(input_ids=torch.tensor([prefix]), use_cache=True)
-        layers = out.past_key_values.layers
+        layers = out.cache.layers
         hit = Entry(tuple(prefix), [layer.keys[0] for layer in layers], [layer.values[0] for layer in layers])
         input_ids, mask, cached = _layout(ids, [hit, None], tokenizer.pad_token_id)
         assert cached == 20 and input_ids.shape[1] == 20 + max(len(ids[0]) - 20, len(ids[1]))
-        logits = model(input_ids=input_ids[:, cached:], attention_mask=mask, past_key_values=_past([hit, None], cached),
+        logits = model(input_ids=input_ids[:, cached:], attention_mask=mask, cache=_past([hit, None], cached),
                        position_ids=(mask.cumsum(-1) - 1).clamp(min=0)[:, cached:]).logits[:, -1]
     assert torch.allclose(full, logits, atol=1e-4)
 
@@ -98,7 +98,7 @@ def test_growing_cache_decodes_exactly_like_the_dynamic_cache(tiny_llama_dir):
     with torch.inference_mode():
         plain = model.generate(**batch, **settings)
         cache = GrowingCache()
-        grown = model.generate(**batch, past_key_values=cache, **settings)
+        grown = model.generate(**batch, cache=cache, **settings)
     assert torch.equal(plain, grown)
     layer = cache.layers[0]
     assert layer.keys.shape[-2] == plain.shape[1] - 1 and layer._keys_buffer.shape[-2] > layer.keys.shape[-2]

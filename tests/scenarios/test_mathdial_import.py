@@ -19,8 +19,9 @@ from practicum.scenarios.mathdial import (
     student_name,
 )
 
-DEV = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "mathdial" / "dev.jsonl").resolve()
-needs_dev = pytest.mark.skipif(not DEV.exists(), reason=f"MathDial dev slice not found at {DEV}")
+from ..conftest import MATHDIAL_DEV as DEV
+
+needs_dev = pytest.mark.usefixtures("mathdial_path")  # skips without ../shared, fails under CI=true
 
 
 @pytest.fixture(scope="module")

@@ -107,3 +107,25 @@ def test_list_sessions_filters_and_counts_turns(store, scenario):
 
 def test_integrity_check_ok(tmp_path):
     assert Store(tmp_path / "x.db").integrity_check() == "ok"
+
+
+def test_search_snippet_is_centred_on_the_match_in_whole_words(store, scenario):
+    sid = _session(store, scenario)
+    words = [f"filler{i}" for i in range(60)]
+    text = " ".join(words[:30] + ["denominator"] + words[30:])
+    store.add_turn(sid, Turn(0, "teacher", text))
+    (hit,) = store.search_turns("denominator", snippet_words=10)
+    snippet = hit["snippet"]
+    marked = f"{store.SNIPPET_OPEN}denominator{store.SNIPPET_CLOSE}"
+    assert marked in snippet and snippet.startswith("…") and snippet.endswith("…")
+    before, after = snippet.split(marked)
+    kept = before.strip("… ").split() + after.strip("… ").split()
+    assert all(word in words for word in kept)  # no word cut in half
+    assert abs(len(before.split()) - len(after.split())) <= 3  # the match sits in the middle
+
+
+def test_cli_search_highlights_without_markup_injection(scenario, tmp_path):
+    from practicum.commands.sessions import highlight_snippet
+
+    marked = f"a [bold]x {Store.SNIPPET_OPEN}denominator{Store.SNIPPET_CLOSE} y"
+    assert highlight_snippet(marked) == r"a \[bold]x [bold yellow]denominator[/bold yellow] y"
