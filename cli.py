@@ -58,6 +58,10 @@ def _register() -> None:
     cli.add_command(evaluation.eval_group)
     cli.add_command(evaluation.compare_command)
 
+    from practicum.commands import report
+
+    cli.add_command(report.report)
+
     from practicum.commands import loop
 
     cli.add_command(loop.loop)

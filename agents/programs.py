@@ -1,8 +1,8 @@
 """Load a compiled role program (DSPy JSON state) into a Teacher or Student.
 
-A spec such as `local:program=7` or `openai:gpt-4o-mini,program=PATH` names the program:
-a tuning run id resolves through `tuning_runs.artifact_path`; anything else is a file path.
-Only JSON state is read, never pickle.
+An agent spec such as `local:program=7` or `openai:gpt-4o-mini,program=PATH` names the program
+(`agents/speakers.py` splits it off): a tuning run id resolves through `tuning_runs.artifact_path`
+of the Store the caller passes; anything else is a file path. Only JSON state is read, never pickle.
 """
 
 from __future__ import annotations
@@ -14,15 +14,18 @@ from practicum.errors import InputError, NotFoundError
 
 
 def resolve_program_path(ref: str, store=None) -> Path:
-    """Return the program file a spec's `program=` value names (a tuning run id or a path)."""
+    """Return the program file a spec's `program=` value names (a tuning run id, looked up in `store`, or a path)."""
+    ref = ref.strip()
     if ref.isdigit():
         if store is None:
-            from practicum.storage.store import Store
-
-            store = Store()
+            raise InputError(f"program={ref} names a tuning run, but no database was given to look it up in")
         from practicum.storage.tuning_runs import get_tuning_run
 
-        run = get_tuning_run(store, int(ref))
+        try:
+            run = get_tuning_run(store, int(ref))
+        except NotFoundError:
+            where = f"the database {store.path}" if getattr(store, "path", None) else "this database"
+            raise NotFoundError(f"program={ref}: no tuning run with id {ref} in {where}") from None
         if not run.get("artifact_path"):
             raise NotFoundError(f"tuning run {ref} ({run['tuner']}, {run['status']}) has no saved program yet")
         path = Path(run["artifact_path"])

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Protocol
 
-from practicum.agents.backends.base import ChatBackend, Completion, GenerationOptions, Message
+from practicum.agents.backends.base import ROLE_TEMPERATURE, ChatBackend, Completion, GenerationOptions, Message
 from practicum.agents.roles import END_MARKER, Role
 from practicum.records import STUDENT, TEACHER, Transcript, Turn
 from practicum.errors import BackendError, PracticumError
@@ -33,8 +33,10 @@ class SessionOptions:
     teacher_first: bool = True
     stop_on_answer: bool = True
     loop_window: int = 4  # a speaker repeating one of its last N utterances ends the session
-    teacher_options: GenerationOptions = field(default_factory=lambda: GenerationOptions(max_tokens=60, temperature=0.3))
-    student_options: GenerationOptions = field(default_factory=lambda: GenerationOptions(max_tokens=48, temperature=0.3))
+    teacher_options: GenerationOptions = field(
+        default_factory=lambda: GenerationOptions(max_tokens=60, temperature=ROLE_TEMPERATURE))
+    student_options: GenerationOptions = field(
+        default_factory=lambda: GenerationOptions(max_tokens=48, temperature=ROLE_TEMPERATURE))
 
 
 @dataclass
@@ -62,12 +64,14 @@ class Speaker(Protocol):
 class AgentSpeaker:
     """A role module answering through a backend."""
 
-    def __init__(self, role: Role, backend: ChatBackend, options: GenerationOptions | None = None):
-        """Bind a role to a backend with default sampling options."""
+    def __init__(self, role: Role, backend: ChatBackend, options: GenerationOptions | None = None, *,
+                 spec: str = ""):
+        """Bind a role to a backend with default sampling options; `spec` is the agent spec it was built from."""
         self.role = role.speaker
         self.module = role
         self.backend = backend
         self.options = options or GenerationOptions()
+        self.spec = spec or getattr(backend, "spec", "")
 
     def request(self, scenario: Scenario, history: list[Turn], seed: int | None) -> tuple[list[Message], GenerationOptions]:
         """The messages and options for the next turn (for drivers that batch)."""
@@ -103,15 +107,24 @@ class AgentSpeaker:
 
 
 class HumanSpeaker:
-    """A person typing: `ask(scenario, history)` returns their text; '/end' ends the session."""
+    """A person typing: `ask(scenario, history)` returns their text; '/end' ends the session.
 
-    def __init__(self, role: str, ask: Callable[[Scenario, list[Turn]], str]):
+    `ask` raises EOFError when input has ended and KeyboardInterrupt on Ctrl-C; the SessionRunner
+    stores either as an interrupted session. A screen that feeds turns itself passes no `ask`.
+    """
+
+    module = None  # no role program: a person speaks
+
+    def __init__(self, role: str, ask: Callable[[Scenario, list[Turn]], str] | None = None, *, spec: str = "human"):
         """Wrap an input function for `role`."""
         self.role = role
         self.ask = ask
+        self.spec = spec
 
     def reply(self, scenario: Scenario, history: list[Turn], seed: int | None) -> Reply:
         """Return what the person typed."""
+        if self.ask is None:
+            raise SessionError(f"the {self.role} is typed in by a person; nothing asks them here")
         text = (self.ask(scenario, history) or "").strip()
         if text.lower() == HUMAN_END:
             return Reply(text="", model="human", ends_session=True)

@@ -1,4 +1,4 @@
-"""`practicum eval` (metrics report, train-moves, moves, judge) and `practicum compare A B`."""
+"""`practicum eval` (metrics report, train-moves, moves, train-judge, judge-check, judge) and `practicum compare A B`."""
 
 from __future__ import annotations
 
@@ -138,24 +138,136 @@ def moves_command(input_path, classifier_path, as_json):
     console.print(table)
 
 
+def _print_dimension_scores(dimensions: dict, title: str, reference: dict | None = None) -> None:
+    table = Table("dimension", "exact macro-F1", "lenient macro-F1", "accuracy", "n",
+                  *(["BEA 2025 best"] if reference else []), title=title)
+    for name, s in dimensions.items():
+        extra = [_fmt(reference.get(name))] if reference else []
+        table.add_row(name, _fmt(s["exact_macro_f1"]), _fmt(s["lenient_macro_f1"]), _fmt(s["accuracy"]),
+                      str(s.get("n", "")), *extra)
+    console.print(table)
+
+
+@eval_group.command("train-judge")
+@click.option("--input", "inputs", required=True, multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="MRBench .json file (either layout); repeat to merge files, e.g. mrbench_v3_dev.json and "
+                   "mrbench_v2.json. A response rated in both counts once, with every label it has.")
+@click.option("--output", "output_dir", type=click.Path(file_okay=False),
+              help="Folder for the judge and its manifest (default: the packaged artifacts folder).")
+@click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20),
+              help="Cross-validation folds grouped by dialogue; the fold models form the shipped ensemble.")
+@click.option("--epochs", type=click.IntRange(1, 50), help="Training epochs per fold (default: the tuned setting).")
+@click.option("--threads", type=click.IntRange(1, 64), help="torch CPU threads (default: torch's choice).")
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+def train_judge_command(inputs, output_dir, folds, epochs, threads, as_json):
+    """Cross-validate and train the pedagogical judge on MRBench; write it with a manifest of data and scores."""
+    from dataclasses import replace
+
+    from practicum.evaluation.judge_training import BEA_2025_BEST, JUDGE_CONFIG, train_judge
+
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    config = replace(JUDGE_CONFIG, epochs=epochs) if epochs else JUDGE_CONFIG
+    bar, update = _progress("training", as_json)
+    with bar:
+        manifest = train_judge(list(inputs), output_dir, folds, config,
+                               progress=lambda stage, done, total: update(done, total, stage))
+    if as_json:
+        print_json(manifest)
+        return
+    cv = manifest["cross_validation"]
+    _print_dimension_scores(cv["scores"], f"{folds}-fold cross-validation grouped by dialogue "
+                                          f"({manifest['data']['responses']} responses)", BEA_2025_BEST)
+    console.print(f"Mean exact macro-F1 over the four BEA dimensions: {cv['bea_mean_exact_macro_f1']:.3f}")
+    target = Path(output_dir) if output_dir else Path(__file__).resolve().parents[1] / "evaluation/artifacts"
+    console.print(f"Wrote {target / manifest['artifact']} (rater {manifest['rater']}) and its manifest.")
+
+
+@eval_group.command("judge-check")
+@click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="Labelled MRBench .json file; responses are judged from their text, then scored.")
+@click.option("--judge", "judge_path", type=click.Path(exists=True, dir_okay=False),
+              help="Judge file (default: the packaged one).")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print {"dimensions": {NAME: {exact_macro_f1, lenient_macro_f1, accuracy, confusion}}}.')
+def judge_check_command(input_path, judge_path, as_json):
+    """Check the pedagogical judge on labelled MRBench data: exact and lenient macro-F1 per dimension."""
+    from practicum.evaluation.judge_model import load_judge
+    from practicum.evaluation.judge_training import judge_check
+
+    judge = load_judge(judge_path)
+    bar, update = _progress("judging", as_json)
+    with bar:
+        report = judge_check(input_path, judge, progress=update)
+    if as_json:
+        keys = ("exact_macro_f1", "lenient_macro_f1", "accuracy", "confusion")
+        print_json({"dimensions": {name: {k: s[k] for k in keys} for name, s in report["dimensions"].items()}})
+        return
+    _print_dimension_scores(report["dimensions"], f"{report['input']}: {report['responses']} responses "
+                                                  f"({report['judge']})")
+
+
+def _print_agreement(agreement: list[dict]) -> None:
+    if not agreement:
+        return
+    table = Table("dimension", "other rater", "n", "agreement", "kappa", "quadratic kappa", "spearman",
+                  title="agreement with other raters")
+    for row in agreement:
+        table.add_row(row["dimension"], row["rater"], str(row["n"]), _fmt(row["agreement"]), _fmt(row["kappa"]),
+                      _fmt(row["kappa_quadratic"]), _fmt(row["spearman"]))
+    console.print(table)
+
+
 @eval_group.command("judge")
-@click.option("--backend", "spec", required=True, help="Judge backend spec, e.g. openai:gpt-4o-mini or local.")
+@click.option("--judge", "judge_spec", default="model", show_default=True,
+              help="'model' (the packaged MRBench-trained judge), a judge file (.safetensors), or an LLM "
+                   "backend spec such as openai:gpt-4o-mini or local.")
+@click.option("--backend", "spec", help="LLM judge backend spec (the same as --judge SPEC).")
 @click.option("--sessions", help="Session ids and ranges, e.g. 1,2,5-9.")
 @click.option("--run", "runs", type=int, multiple=True, help="Sessions of this generation run (repeatable).")
 @click.option("--source", "sources", multiple=True, help="Sessions from this source (repeatable).")
 @click.option("--max-turns", type=click.IntRange(1), help="Grade at most this many teacher turns per session.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome and agreement as JSON.")
 @click.pass_context
-def judge_command(ctx, spec, sessions, runs, sources, max_turns, as_json):
-    """Grade teacher turns on the MRBench dimensions with an LLM; report agreement with human ratings."""
-    from practicum.agents.backends.spec import make_backend
-    from practicum.evaluation.judge import judge_agreement, judge_sessions
+def judge_command(ctx, judge_spec, spec, sessions, runs, sources, max_turns, as_json):
+    """Grade teacher turns on the MRBench dimensions and report agreement with human ratings.
+
+    The default judge is the packaged model trained on MRBench's human labels (offline, no LLM); scores
+    are stored as ratings by judge:<name>@<version>. --judge openai:MODEL uses an LLM instead.
+    """
+    from practicum.evaluation.judge import judge_agreement
 
     store = open_store(ctx)
     ids = _selection_from_options(sessions, runs, sources, (), None).resolve(store)
     if not ids:
         raise InputError("no finished sessions match the selection")
-    backend = make_backend(spec)
+    spec = spec or judge_spec
+    if spec == "model" or spec.endswith(".safetensors"):
+        from practicum.evaluation.judge_model import load_judge
+        from practicum.evaluation.judge_ratings import judge_stored_sessions
+
+        judge = load_judge(None if spec == "model" else spec)
+        bar, update = _progress("judging", as_json)
+        with bar:
+            outcome = judge_stored_sessions(store, ids, judge, max_turns_per_session=max_turns, progress=update)
+        agreement = judge_agreement(store, judge.rater, ids)
+        if as_json:
+            print_json(outcome | {"agreement": agreement})
+            return
+        console.print(f"{outcome['rater']}: labelled {outcome['turns']} teacher turns of {outcome['sessions']} "
+                      "sessions.")
+        table = Table("dimension", "labels", title="label counts")
+        for name, counts in outcome["labels"].items():
+            table.add_row(name, ", ".join(f"{label} {n}" for label, n in sorted(counts.items(), key=lambda x: -x[1])))
+        console.print(table)
+        _print_agreement(agreement)
+        return
+    from practicum.agents.backends.spec import make_backend
+    from practicum.evaluation.judge import judge_sessions
+
+    backend = make_backend(spec, store)  # adapter=<run id> is looked up in --db
     bar, update = _progress("judging", as_json)
     with bar:
         result = judge_sessions(store, ids, backend, max_turns_per_session=max_turns, progress=update)
@@ -168,13 +280,7 @@ def judge_command(ctx, spec, sessions, runs, sources, max_turns, as_json):
                   f"({result.failed} unreadable replies stored as judge_error, {result.partial} partial).")
     for error in result.errors[:5]:
         console.print(f"[yellow]  {error}[/yellow]", markup=True)
-    if agreement:
-        table = Table("dimension", "other rater", "n", "agreement", "kappa", "quadratic kappa", "spearman",
-                      title="agreement with other raters")
-        for row in agreement:
-            table.add_row(row["dimension"], row["rater"], str(row["n"]), _fmt(row["agreement"]), _fmt(row["kappa"]),
-                          _fmt(row["kappa_quadratic"]), _fmt(row["spearman"]))
-        console.print(table)
+    _print_agreement(agreement)
 
 
 @click.command("compare")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from click.core import ParameterSource
 
+from practicum.agents.backends.base import ROLE_TEMPERATURE
 from practicum.commands.common import err_console, open_store, print_json
 
 RUN_OPTIONS = {  # parameter name -> flag: what --resume takes from the stored run instead
@@ -24,8 +25,9 @@ RUN_OPTIONS = {  # parameter name -> flag: what --resume takes from the stored r
 @click.option("--turns", "-n", default=10, show_default=True, type=click.IntRange(1, 200),
               help="Maximum turns per session (teacher and student utterances together).")
 @click.option("--teacher", "teacher_spec", default="local", show_default=True,
-              help="Teacher backend spec: local, local:adapter=RUN|PATH (LoRA), local:program=RUN|PATH "
-                   "(DSPy program), openai:MODEL[,base_url=URL], scripted.")
+              help="Teacher spec: local, local:adapter=RUN|PATH (LoRA), local:program=RUN|PATH "
+                   "(DSPy program), openai:MODEL[,base_url=URL][,program=...], scripted. Run ids are looked up "
+                   "in the --db database.")
 @click.option("--student", "student_spec", default="local", show_default=True,
               help="Student backend spec (same forms as --teacher).")
 @click.option("--concurrency", "-c", default=8, show_default=True, type=click.IntRange(1, 512),
@@ -33,14 +35,16 @@ RUN_OPTIONS = {  # parameter name -> flag: what --resume takes from the stored r
 @click.option("--seed", default=0, show_default=True, type=int,
               help="Run seed; session i gets its own seed derived from it, so a run can be reproduced.")
 @click.option("--temperature", default=None, type=click.FloatRange(0, 2),
-              help="Sampling temperature for both roles (default: the roles' own, 0.3).")
+              help=f"Sampling temperature for both roles (default: the roles' own, {ROLE_TEMPERATURE}).")
 @click.option("--max-scenarios", default=None, type=click.IntRange(1),
               help="Use at most this many scenarios, sampled round-robin across subjects and grades.")
 @click.option("--vary-traits", is_flag=True,
               help="Give each session its own student confidence and motivation (drawn from its seed).")
 @click.option("--no-answer-stop", is_flag=True, help="Keep going after the student states the answer.")
 @click.option("--generator", "generator_spec", default=None,
-              help="Backend spec that writes scenarios for --scenarios generate:N (default: the teacher's).")
+              help="Backend spec that writes whole scenarios for --scenarios generate:N (for strong models, "
+                   "e.g. openai:MODEL). Default: build them without a model, with computed answers and "
+                   "misconception-rule wrong attempts.")
 @click.option("--dedup-threshold", default=0.8, show_default=True, type=click.FloatRange(0.05, 1.0),
               help="Mark a dialogue as a near duplicate when its estimated word-shingle Jaccard similarity "
                    "to an earlier one reaches this.")
@@ -70,14 +74,16 @@ def generate(ctx, selection, sessions_per_scenario, turns, teacher_spec, student
         store = open_store(ctx)
         run_id = resume_id
         stored = load_config(store, run_id)
-        _check_backends(stored.teacher, stored.student)
+        _check_specs(stored.teacher, stored.student)
+        _check_backends(store, stored.teacher, stored.student)
         err_console.print(f"Resuming run {run_id}.")
         override = concurrency if ctx.get_parameter_source("concurrency") == ParameterSource.COMMANDLINE else None
     else:
         if not selection:
             raise click.UsageError("give --scenarios (or --resume RUN)")
-        _check_backends(teacher_spec, student_spec, generator_spec)
+        _check_specs(teacher_spec, student_spec, generator_spec)
         store = open_store(ctx)
+        _check_backends(store, teacher_spec, student_spec, generator_spec)
         run_id = _new_run(store, selection, sessions_per_scenario, turns, teacher_spec, student_spec, concurrency,
                           seed, temperature, max_scenarios, vary_traits, no_answer_stop, generator_spec,
                           dedup_threshold)
@@ -93,23 +99,34 @@ def generate(ctx, selection, sessions_per_scenario, turns, teacher_spec, student
     except KeyboardInterrupt:
         err_console.print(f"Run {run_id} interrupted; stored turns are kept. Continue with: "
                           f"practicum generate --resume {run_id}")
-        raise
+        ctx.exit(130)  # one message: re-raising would add click's "Aborted."
     if as_json:
         print_json(summary.as_dict())
     else:
         print_summary(summary)
 
 
-def _check_backends(*specs: str | None) -> None:
-    """Refuse bad specs, or a missing embedded model, before the database is touched."""
+def _check_specs(*specs: str | None) -> None:
+    """Refuse bad specs, a human side, or a missing embedded model, before the database is touched."""
     from practicum.agents.backends.embedded_model import gguf_path
-    from practicum.agents.backends.spec import make_backend, parse_spec
+    from practicum.agents.speakers import parse_agent_spec
 
-    parsed = [parse_spec(spec) for spec in specs if spec]
-    if any(p.kind == "local" and "model" not in p.options for p in parsed):
+    parsed = [parse_agent_spec(spec) for spec in specs if spec]
+    if any(p.is_human for p in parsed):
+        raise click.UsageError("generate runs agents on both sides; to type yourself, use simulate or the TUI")
+    if any(p.backend.kind == "local" and "model" not in p.backend.options for p in parsed):
         gguf_path()
-    for spec in parsed:
-        make_backend(spec)  # constructing is cheap (models load on first use) and checks options and keys
+
+
+def _check_backends(store, *specs: str | None) -> None:
+    """Build each backend and role program once (cheap: models load on first use) so bad options, keys,
+    adapter or program run ids fail before a run is created; run ids are looked up in `store`."""
+    from practicum.agents.speakers import SpeakerBuilder
+
+    builder = SpeakerBuilder(store)
+    for spec in filter(None, specs):
+        builder.backend(spec)
+    builder.close()
 
 
 def _new_run(store, selection, sessions_per_scenario, turns, teacher_spec, student_spec, concurrency, seed,
@@ -120,11 +137,13 @@ def _new_run(store, selection, sessions_per_scenario, turns, teacher_spec, stude
 
     generator = None
     count = generate_count(selection)
-    if count is not None:
-        from practicum.agents.backends.spec import make_backend
+    if count is not None and generator_spec:  # without --generator, generate:N builds scenarios (no model)
+        from practicum.agents.speakers import SpeakerBuilder
 
-        generator = make_backend(generator_spec or teacher_spec)
-        err_console.print(f"Generating {count} scenarios with {generator.spec}...")
+        generator = SpeakerBuilder(store).backend(generator_spec)
+        err_console.print(f"Writing {count} scenarios with {generator.spec}...")
+    elif count is not None:
+        err_console.print(f"Building {count} scenarios from problem families and the misconception catalogue...")
     scenarios, failures = resolve_scenarios(selection, store, seed=seed, limit=max_scenarios,
                                             generator_backend=generator)
     for failure in failures:

@@ -9,7 +9,7 @@ import click
 from rich.table import Table
 
 from practicum.commands.common import console, err_console, open_store, print_json
-from practicum.tuning.loop import LoopConfig, LoopUI
+from practicum.tuning.loop_config import LoopConfig, LoopUI
 
 
 class RichLoopUI(LoopUI):

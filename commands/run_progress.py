@@ -56,6 +56,9 @@ def print_summary(summary) -> None:
     console.print(f"requests: {s.requests:,}{http}; wall time {s.wall_s:.1f} s"
                   + (f" over {s.attempts} attempts (this one {attempt.get('wall_s', 0):.1f} s)" if s.attempts > 1 else ""))
     console.print(f"near duplicates marked: {s.near_duplicates}")
+    if getattr(s, "batch_fallbacks", 0):
+        console.print(f"[yellow]batch fallbacks[/yellow]: {s.batch_fallbacks} batches failed and were re-asked one "
+                      "request at a time (see: practicum runs show)")
     for failure in s.failures:
         console.print(f"[red]failed[/red] {failure['count']} x {failure['reason']}: ", end="")
         console.print(failure["example"], markup=False)

@@ -83,6 +83,10 @@ def show_run(ctx, run_id, with_sessions, as_json):
                   + (f" ({progress.get('backend_requests')} HTTP, {progress.get('retries', 0)} retries)"
                      if progress.get("backend_requests") else "")
                   + f"; wall {float(progress.get('elapsed_s', 0)):.1f} s over {progress.get('attempts', 0)} attempt(s)")
+    if progress.get("batch_fallbacks"):
+        console.print(f"[yellow]batch fallbacks[/yellow] {progress['batch_fallbacks']}: one-pass batches that "
+                      "raised and were re-asked one request at a time; last: ", end="")
+        console.print(progress.get("last_batch_fallback", ""), markup=False)
     last = progress.get("last_attempt") or {}
     if last:
         console.print(f"last attempt: {last.get('turns', 0)} turns, {last.get('tokens_per_s', 0)} tok/s, "

@@ -22,13 +22,13 @@ def tui(ctx, rubric_path, rater, teacher_spec, student_spec):
 
     Keys are shown at the bottom of every screen; press ? for all of them.
     """
-    from practicum.agents.backends.spec import parse_spec
+    from practicum.agents.speakers import parse_agent_spec
     from practicum.config import load_settings
     from practicum.tui.app import make_app
     from practicum.evaluation.rubric import load_rubric
 
     for spec in (teacher_spec, student_spec):
-        parse_spec(spec)  # a bad spec fails here, before the screen takes over the terminal
+        parse_agent_spec(spec)  # a bad spec fails here, before the screen takes over the terminal
     rubric_path = rubric_path or load_settings().get("rubric")
     rubric = load_rubric(rubric_path) if rubric_path else None
     store = open_store(ctx)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from rich.table import Table
 
 from practicum.commands.config_options import dataclass_options
-from practicum.commands.common import console, err_console, print_json
+from practicum.commands.common import console, err_console, open_store, print_json
 from practicum.tuning.dspy_tuner.config import DspyTuneConfig
 
 OPTION_NAMES = {"data": ["--data", "-d"]}
@@ -67,16 +69,16 @@ def _fmt(value) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-def summary_table(result, optimizer: str) -> Table:
+def summary_table(before: dict, after: dict, optimizer: str) -> Table:
     """Before/after objective on the validation examples."""
     table = Table("on the validation examples", "base program", "tuned program", "change",
-                  title=f"DSPy {optimizer}: {result.before.get('n', 0)} validation examples, same seeds")
+                  title=f"DSPy {optimizer}: {before.get('n', 0)} validation examples, same seeds")
     names = [("objective", "objective (mean)"), ("guiding", "guiding (focus+probing)"),
              ("move.telling", "telling"), ("move.generic", "generic"), ("states_answer", "states the answer"),
              ("empty", "empty reply")]
     for key, label in names:
-        if key in result.before or key in result.after:
-            a, b = result.before.get(key), result.after.get(key)
+        if key in before or key in after:
+            a, b = before.get(key), after.get(key)
             change = f"{b - a:+.3f}" if a is not None and b is not None else "-"
             table.add_row(label, _fmt(a), _fmt(b), change)
     return table
@@ -94,31 +96,35 @@ def dspy_command(ctx, as_json, **options):
     program is saved as JSON to $PRACTICUM_HOME/programs/<run id>/program.json and recorded in
     tuning_runs; use it with `practicum simulate --teacher local:program=<run id>`.
     """
-    from practicum.tuning.dspy_tuner import tune_dspy
-    from practicum.tuning.dspy_tuner.tuner import speaker_name
+    from practicum.tuning.dspy_tuner.data import validation_file
+    from practicum.tuning.dspy_tuner.tuner import DspyTuner, speaker_name
+    from practicum.tuning.tuner import TrainingSet
 
-    from practicum.tuning.dspy_tuner.data import export_role
-
-    config = DspyTuneConfig(**options, db=(ctx.obj or {}).get("db_path"))
-    export_role(config.check().data)  # a wrong file is one error line, before any progress is drawn
+    config = DspyTuneConfig(**options)
+    config.check()
+    store = open_store(ctx) if config.register else None
+    tuner = DspyTuner(store)
+    # A wrong file is one error line, before any progress is drawn.
+    tuner.prepare(TrainingSet("dspy", Path(config.data).expanduser(), Path(config.val).expanduser() if config.val
+                              else validation_file(Path(config.data).expanduser())))
     with StageProgress(enabled=not as_json) as progress:
-        result = tune_dspy(config, on_stage=progress)
+        tuner.on_stage = progress
+        artifact = tuner.run(config)
+    m = artifact.manifest
     if as_json:
-        print_json({"run_id": result.run_id, "program": str(result.program_path), "before": result.before,
-                    "after": result.after, "changes": result.changes, "stage_seconds": result.stage_seconds,
-                    "examples": result.examples})
+        print_json({"run_id": artifact.run_id, "program": m["program"], "before": m["before"], "after": m["after"],
+                    "changes": m["changes"], "stage_seconds": m["stage_seconds"], "examples": m["examples"]})
         return
-    console.print(summary_table(result, config.optimizer))
-    changes = result.changes
+    console.print(summary_table(m["before"], m["after"], config.optimizer))
+    changes, examples = m["changes"], m["examples"]
     console.print(f"demos {changes['demos_before']} -> {changes['demos_after']} "
                   f"({changes['augmented_demos']} bootstrapped); instructions "
                   f"{'rewritten' if changes['instructions_changed'] else 'unchanged'}; "
-                  f"{result.examples['train']} training / {result.examples['val']} validation examples "
-                  f"({result.examples['val_source']})")
-    console.print("stage times: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.stage_seconds.items()))
-    ref = result.run_id if result.run_id is not None else result.program_path
-    label = f"DSPy run {result.run_id}" if result.run_id is not None else "DSPy program (not recorded)"
-    console.print(f"[bold]{label}[/]: {result.program_path}")
-    flag = speaker_name(config.role)
-    console.print(f"use it: practicum simulate --scenario ID {flag} local:program={ref}\n"
-                  f"        practicum generate --scenarios ... {flag} local:program={ref}")
+                  f"{examples['train']} training / {examples['val']} validation examples "
+                  f"({examples['val_source']})")
+    console.print("stage times: " + ", ".join(f"{k} {v:.1f} s" for k, v in m["stage_seconds"].items()))
+    label = f"DSPy run {artifact.run_id}" if artifact.run_id is not None else "DSPy program (not recorded)"
+    console.print(f"[bold]{label}[/]: {artifact.path}")
+    flag, spec = speaker_name(config.role), artifact.backend_spec("local")
+    console.print(f"use it: practicum simulate --scenario ID {flag} {spec}\n"
+                  f"        practicum generate --scenarios ... {flag} {spec}")

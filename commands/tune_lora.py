@@ -6,12 +6,12 @@ from contextlib import contextmanager
 import click
 
 from practicum.commands.config_options import dataclass_options
-from practicum.commands.common import console, err_console, print_json
+from practicum.commands.common import console, err_console, open_store, print_json
 from practicum.tuning.lora.config import LoraTrainConfig
 
 # Options given a short or friendlier spelling than the field name.
 OPTION_NAMES = {"data": ["--data", "-d"], "load_best": ["--load-best/--keep-last"]}
-PATH_FIELDS = {"data", "val", "base", "output", "resume", "db"}
+PATH_FIELDS = {"data", "val", "base", "output", "resume"}
 
 
 config_options = dataclass_options(LoraTrainConfig, option_names=OPTION_NAMES, path_fields=PATH_FIELDS, dir_fields={"base", "output", "resume"})
@@ -28,15 +28,16 @@ def lora(ctx, as_json, **options):
     $PRACTICUM_HOME/adapters/<run id>/ and the run is recorded in tuning_runs; use it at once with
     `practicum simulate --teacher local:adapter=<run id>`.
     """
-    from practicum.tuning.lora import train_lora
+    from practicum.tuning.lora.tuner import LoraTuner
 
-    config = LoraTrainConfig(**options, db=(ctx.obj or {}).get("db_path"))
+    config = LoraTrainConfig(**options)
+    store = open_store(ctx) if config.register else None
     with _sigterm_as_interrupt():
-        result = train_lora(config, console=err_console)
+        artifact = LoraTuner(store, console=err_console).run(config)
     if as_json:
-        print_json(result.manifest)
+        print_json(artifact.manifest)
         return
-    _summary(result)
+    _summary(artifact)
 
 
 @contextmanager
@@ -58,11 +59,11 @@ def _sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
-def _summary(result) -> None:
-    metrics = result.metrics
+def _summary(artifact) -> None:
+    metrics = artifact.manifest["metrics"]
     train = metrics["train_loss"]
     first, last = (train[0][1], train[-1][1]) if train else (None, None)
-    console.print(f"[bold]LoRA run {result.run_id if result.run_id is not None else '(not recorded)'}[/]: "
+    console.print(f"[bold]LoRA run {artifact.run_id if artifact.run_id is not None else '(not recorded)'}[/]: "
                   f"{metrics['steps']} steps in {metrics['wall_time_s']:.1f} s "
                   f"({metrics['steps_per_s'] or 0:.2f} steps/s)")
     if first is not None:
@@ -72,10 +73,8 @@ def _summary(result) -> None:
         before = f"{initial:.3f} -> " if initial is not None else ""
         early = ", stopped early" if metrics["stopped_early"] else ""
         console.print(f"val loss {before}{metrics['best_val_loss']:.3f} (best at step {metrics['best_step']}{early})")
-    if result.manifest.get("notice"):
-        console.print(f"[yellow]{result.manifest['notice']}[/]")
-    console.print(f"adapter: {result.adapter_path} ({metrics['adapter_bytes'] / 1e6:.1f} MB)")
-    ref = result.run_id if result.run_id is not None else result.adapter_path
-    console.print(f"use it: practicum simulate --scenario ID --teacher local:adapter={ref}"
-                  if result.manifest["role"] == "teacher" else
-                  f"use it: practicum simulate --scenario ID --student local:adapter={ref}")
+    if artifact.manifest.get("notice"):
+        console.print(f"[yellow]{artifact.manifest['notice']}[/]")
+    console.print(f"adapter: {artifact.path} ({metrics['adapter_bytes'] / 1e6:.1f} MB)")
+    flag = "--teacher" if artifact.role == "teacher" else "--student"
+    console.print(f"use it: practicum simulate --scenario ID {flag} {artifact.backend_spec('local')}")

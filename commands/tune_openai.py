@@ -181,12 +181,13 @@ def _watch(ctx, store, client, row: dict, interval: float) -> None:
 
 
 def _print_outcome(row: dict, fail: bool) -> None:
-    from practicum.tuning.openai_ft.jobs import backend_spec
+    from practicum.tuning.openai_ft.tuner import openai_artifact
 
-    if row["status"] == "succeeded":
-        spec = backend_spec(row)
+    artifact = openai_artifact(row)  # pending until the job has succeeded with an ft: model
+    if artifact.ready:
+        flag = "--student" if artifact.role == "student" else "--teacher"
         console.print(f"Tuned model {row['result_model']} is ready. Use it with: "
-                      f"practicum simulate --teacher '{spec}'", markup=False)
+                      f"practicum simulate {flag} '{artifact.backend_spec()}'", markup=False)
     elif row["status"] == "failed" and fail:
         raise BackendError(f"job {row['external_id'] or '(not created)'} failed: {row['error'] or 'no reason given'}")
     elif row["status"] == "cancelled":

@@ -5,9 +5,12 @@ mistake on eight dimensions with three-way labels. The judge asks for one JSON
 object per teacher turn; replies are parsed leniently (JSON, then `key: value`
 lines, loose label words), and a reply that still cannot be read is stored as a
 `judge_error` rating with the raw text, never raised. Scores are stored as
-ratings by rater `judge:<backend spec>`: 2 = the good pole (yes / encouraging /
-did not reveal), 1 = partly (to some extent / neutral / revealed a wrong
-answer), 0 = the bad pole; the label word goes in the comment.
+ratings by rater `judge:<backend spec>` the way every judge stores them
+(`judge_ratings.to_rating_rows`): under the review rubric's name and scale where
+the rubric has the dimension, else on 0-2 (2 = the good pole: yes / encouraging
+/ did not reveal; 1 = partly; 0 = the bad pole); the label word goes in the
+comment. The packaged model judge (`judge_model`) is the default; this one is
+for any chat backend (`--judge openai:MODEL`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass, field
 
 from practicum.agents.backends.base import GenerationOptions
 from practicum.records import TEACHER
+from practicum.evaluation.judge_ratings import to_rating_rows
 
 ERROR_DIMENSION = "judge_error"
 
@@ -182,13 +186,9 @@ def _store_judgement(store, result: JudgeResult, session_id: int, turn_idx: int,
     result.parsed += 1
     if len(labels) < len(DIMENSIONS):
         result.partial += 1
-    for dimension, label in labels.items():
-        store.add_rating(session_id, rater=result.rater, dimension=dimension, score=DIMENSIONS[dimension][1][label],
-                         turn_idx=turn_idx, comment=label)
-
-
-# The review rubric's names for the same dimensions (evaluation/rubric.py).
-RUBRIC_ALIASES = {"guidance": "providing_guidance", "encouraging_tone": "tutor_tone"}
+    for dimension, score, comment in to_rating_rows(labels):
+        store.add_rating(session_id, rater=result.rater, dimension=dimension, score=score, turn_idx=turn_idx,
+                         comment=comment)
 
 
 def to_judge_scale(scores: list[float], low: int, high: int) -> list[float]:
@@ -206,31 +206,34 @@ def to_judge_scale(scores: list[float], low: int, high: int) -> list[float]:
 def judge_agreement(store, rater: str, session_ids: list[int] | None = None, rubric=None) -> list[dict]:
     """Per (dimension, other rater): n, agreement, Cohen's kappa, quadratic kappa and Spearman with the judge.
 
-    Items are teacher turns scored by both; rubric names are matched through RUBRIC_ALIASES. Kappas compare
-    labels on the judge's 0-2 scale: a score under a rubric dimension's name is binned from that dimension's
-    low..high (the default rubric unless `rubric` is given; `binned` says so), a score under the judge's own
-    dimension name is taken as 0-2. Spearman uses the raw scores.
+    Items are teacher turns scored by both. A score under a review-rubric name is on that rubric
+    dimension's scale (the default rubric unless `rubric` is given) and compares under the judge's name
+    for the same question (guidance -> providing_guidance, encouraging_tone -> tutor_tone); any other
+    dimension is on the judge's 0-2 scale. Kappas compare both sides binned to 0-2 by thirds of their
+    scale (`binned` says whether the other rater's scale needed it); Spearman uses the raw scores.
     """
-    from practicum.evaluation.rubric import DEFAULT_RUBRIC
+    from practicum.evaluation.judge_ratings import comparison_name, rating_scale
     from practicum.evaluation.scores import agreement_summary, spearman
     from practicum.storage.metrics_queries import latest_scores
 
-    scales = {d.name: (d.low, d.high) for d in (rubric or DEFAULT_RUBRIC).teacher}
-    judged = {(r["session_id"], r["turn_idx"], r["dimension"]): r["score"]
-              for r in latest_scores(store, rater=rater, session_ids=session_ids)}
-    groups: dict[tuple[str, str, tuple[int, int]], tuple[list, list]] = {}
+    judged = {}
+    for r in latest_scores(store, rater=rater, session_ids=session_ids):
+        judged[(r["session_id"], r["turn_idx"], comparison_name(r["dimension"]))] = (
+            r["score"], rating_scale(r["dimension"], rubric))
+    groups: dict[tuple, tuple[list, list]] = {}
     for row in latest_scores(store, exclude_prefix="judge:", session_ids=session_ids):
-        dimension = RUBRIC_ALIASES.get(row["dimension"], row["dimension"])
+        dimension = comparison_name(row["dimension"])
         key = (row["session_id"], row["turn_idx"], dimension)
         if key in judged:
-            scale = scales.get(row["dimension"], (0, 2)) if row["dimension"] not in DIMENSIONS else (0, 2)
-            judge, other = groups.setdefault((dimension, row["rater"], scale), ([], []))
-            judge.append(judged[key])
+            score, judge_scale = judged[key]
+            group = (dimension, row["rater"], judge_scale, rating_scale(row["dimension"], rubric))
+            judge, other = groups.setdefault(group, ([], []))
+            judge.append(score)
             other.append(row["score"])
     out = []
-    for (dimension, other_rater, (low, high)), (judge, other) in sorted(groups.items()):
-        binned = to_judge_scale(other, low, high)
-        summary = agreement_summary(judge, binned, labels=[0.0, 1.0, 2.0])
+    for (dimension, other_rater, judge_scale, scale), (judge, other) in sorted(groups.items()):
+        summary = agreement_summary(to_judge_scale(judge, *judge_scale), to_judge_scale(other, *scale),
+                                    labels=[0.0, 1.0, 2.0])
         summary["spearman"] = spearman(judge, other)
-        out.append({"dimension": dimension, "rater": other_rater, "binned": (low, high) != (0, 2), **summary})
+        out.append({"dimension": dimension, "rater": other_rater, "binned": scale != (0, 2), **summary})
     return out

@@ -49,6 +49,7 @@ class TeacherTurnContext:
     turn_index: int = 0  # position among all turns
     conversation: str = ""  # group key for cross-validation
     facts: ProblemFacts = field(default_factory=ProblemFacts)
+    history: tuple[tuple[str, str], ...] = ()  # every earlier (role, text) turn, oldest first
 
 
 def _rounded(values) -> list[float]:
@@ -59,6 +60,7 @@ def teacher_contexts(turns, facts: ProblemFacts, conversation: str = "") -> list
     """Build one context per teacher turn of `turns` (Turn objects or dicts with role/text)."""
     contexts: list[TeacherTurnContext] = []
     prev_student = prev_teacher = ""
+    history: list[tuple[str, str]] = []
     for position, turn in enumerate(turns):
         role = turn["role"] if isinstance(turn, dict) else turn.role
         text = (turn["text"] if isinstance(turn, dict) else turn.text) or ""
@@ -66,10 +68,11 @@ def teacher_contexts(turns, facts: ProblemFacts, conversation: str = "") -> list
             contexts.append(
                 TeacherTurnContext(
                     text=text, prev_student=prev_student, prev_teacher=prev_teacher, teacher_index=len(contexts),
-                    turn_index=position, conversation=conversation, facts=facts,
+                    turn_index=position, conversation=conversation, facts=facts, history=tuple(history),
                 )
             )
             prev_teacher = text
         elif role == STUDENT:
             prev_student = text
+        history.append((role, text))
     return contexts

@@ -32,6 +32,12 @@ class StudentProfile(BaseModel):
     incorrect_solution: str = Field("", description="the student's wrong attempt, if any")
     traits: Traits = Field(default_factory=Traits)
     learning_style: str = ""
+    # Filled by the scenario generator so other code (e.g. a knowledge-state tracker) can read, as data,
+    # which library misconception the student holds and what wrong answer it leads to.
+    misconception_id: str = Field("", description="name in the misconception library "
+                                  "(`practicum scenarios misconceptions`); empty for hand-written profiles")
+    wrong_answer: str = Field("", description="the final answer of incorrect_solution")
+    problem_family: str = Field("", description="the generator's problem family (math) or 'catalogue'")
 
 
 class Scenario(BaseModel):

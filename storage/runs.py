@@ -191,9 +191,13 @@ def open_sessions(store: Store, run_id: int) -> list[dict]:
 
 def record_step(
     store: Store, *, turns: Iterable[tuple[int, Turn]] = (), started: Iterable[int] = (),
-    finished: Iterable[tuple[int, str, str, str]] = (),
+    finished: Iterable[tuple[int, str, str, str]] = (), run_id: int | None = None, progress: dict | None = None,
 ) -> None:
-    """Write one step in one transaction: sessions started, turns added, sessions finished (status, reason, error)."""
+    """Write one step in one transaction: sessions started, turns added, sessions finished (status, reason, error).
+
+    With `run_id` and `progress`, the run's progress JSON (its counters) is written in the same
+    transaction, so the stored requests and tokens always account for exactly the stored turns.
+    """
     turn_rows = [Store._turn_row(sid, t) for sid, t in turns]
     now = now_iso()
     with store._lock, store.db.atomic():
@@ -206,6 +210,9 @@ def record_step(
                 "update sessions set status = ?, stop_reason = ?, error = ?, ended = ? where id = ?",
                 [status, reason, error, now, sid],
             )
+        if run_id is not None and progress is not None:
+            store.db.execute("update runs set progress = ?, updated = ? where id = ?",
+                             [json.dumps(progress, sort_keys=True, ensure_ascii=False), now, run_id])
 
 
 def run_dialogues(store: Store, run_id: int) -> Iterator[tuple[int, str]]:

@@ -1,8 +1,10 @@
 """The practicum Textual app: browse, review and rate sessions, practise as a teacher, watch agents.
 
 `make_app(store, backend_factory)` builds it, so tests inject an in-memory Store and a factory
-returning scripted backends. Screens live one per file in `tui/screens/`, widgets in
-`tui/widgets/`, and the look in `practicum.tcss`.
+returning scripted backends. Screens get their speakers from `app.speaker_builder()`, which loads
+a spec's `program=` into the role and builds backends through that factory (run ids are looked up
+in the app's Store). Screens live one per file in `tui/screens/`, widgets in `tui/widgets/`, and
+the look in `practicum.tcss`.
 """
 
 from __future__ import annotations
@@ -17,16 +19,22 @@ from practicum.scenarios.model import Scenario
 from practicum.storage.store import Store
 from practicum.evaluation.rubric import DEFAULT_RUBRIC, Rubric
 
-BackendFactory = Callable[[str], ChatBackend]
+BackendFactory = Callable[[str], ChatBackend]  # backend spec text -> backend
 RATER_SETTING = "rater"
 Navigator = Callable[[int, int], "tuple[int, int | None] | None"]
 
 
-def default_backend_factory(spec: str) -> ChatBackend:
-    """Build a backend from a spec string (models load lazily, on first use)."""
+def default_backend_factory(spec: str, store: Store | None = None) -> ChatBackend:
+    """Build the backend a spec names (models load lazily); `adapter=<run id>` is looked up in `store`."""
     from practicum.agents.backends.spec import make_backend
+    from practicum.agents.speakers import parse_agent_spec
 
-    return make_backend(spec)
+    parsed = parse_agent_spec(spec)  # a program= here is the role's business; the backend ignores it
+    if parsed.is_human:
+        from practicum.errors import BackendError
+
+        raise BackendError("'human' is not a model backend")
+    return make_backend(parsed.backend, store)
 
 
 class PracticumApp(App):
@@ -50,6 +58,12 @@ class PracticumApp(App):
         self.teacher_spec = teacher_spec
         self.student_spec = student_spec
         self.remember_rater = remember_rater
+
+    def speaker_builder(self):
+        """A SpeakerBuilder over the app's store and backend factory (one per session: its backends are shared)."""
+        from practicum.agents.speakers import SpeakerBuilder
+
+        return SpeakerBuilder(self.store, self.backend_factory)
 
     def on_mount(self) -> None:
         """Open on the sessions browser."""
@@ -124,12 +138,12 @@ def make_app(
     rater: str | None = None, teacher_spec: str = "local", student_spec: str = "local",
     remember_rater: bool = True,
 ) -> PracticumApp:
-    """Build the app over a store; `backend_factory(spec)` makes the model backends (default: real ones)."""
+    """Build the app over a store; `backend_factory(backend_spec)` makes the model backends (default: real ones)."""
     if rater is None:
         from practicum.config import load_settings
 
         rater = load_settings().get(RATER_SETTING) or None
     return PracticumApp(
-        store, backend_factory or default_backend_factory, rubric=rubric, rater=rater,
+        store, backend_factory or (lambda spec: default_backend_factory(spec, store)), rubric=rubric, rater=rater,
         teacher_spec=teacher_spec, student_spec=student_spec, remember_rater=remember_rater,
     )

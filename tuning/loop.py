@@ -4,7 +4,8 @@
 2. Simulate the base teacher against the simulated student on the held-out scenarios, as a
    generation run with fixed seeds; evaluate it (metrics, and the LLM judge when asked).
 3. Train on good teaching: the MathDial teacher turns labelled focus or probing, outside the
-   held-out problems, with the LoRA tuner, the DSPy tuner, or both.
+   held-out problems, with the LoRA tuner, the DSPy tuner, or both, through the `Tuner` protocol
+   only (prepare the training set, run, use the artifact's spec).
 4. Simulate again with the tuned teacher: same scenarios, same run seed, so sessions pair by
    (scenario, seed); evaluate; compare each tuned run with the base run.
 
@@ -18,81 +19,16 @@ import contextlib
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
-from practicum.errors import InputError
+from practicum.tuning.loop_config import TUNERS, LoopConfig, LoopUI
 from practicum.tuning.loop_data import HeldOut, TrainingFiles, build_training_files, choose_held_out, import_mathdial
 from practicum.tuning.loop_report import add_judge_rows, headline_rows, noise_summary, write_report
+from practicum.tuning.tuner import TunedArtifact, Tuner, tuner_for, with_option
 
-TUNERS = ("lora", "dspy", "both")
+TunerFactory = Callable[[str], "tuple[Tuner, Any]"]  # tuner name -> (tuner, the config its run takes)
 
-
-@dataclass
-class LoopConfig:
-    """What the loop runs; every field is a `practicum loop` option."""
-
-    data: str = field(default="", metadata={"help": "MathDial .jsonl: held-out scenarios and good teaching to train on."})
-    tuner: str = field(default="dspy", metadata={"help": "Which tuner closes the loop: lora, dspy, or both."})
-    scenarios: int = field(default=10, metadata={"help": "Held-out MathDial problems to simulate on."})
-    seeds: int = field(default=1, metadata={"help": "Sessions per held-out scenario (each its own seed)."})
-    turns: int = field(default=8, metadata={"help": "Maximum turns per session."})
-    seed: int = field(default=0, metadata={"help": "Run seed: same held-out set, session seeds and training seed."})
-    steps: int = field(default=50, metadata={"help": "LoRA: optimizer steps."})
-    max_length: int = field(default=1024, metadata={"help": "LoRA: longest training sequence in tokens (a turn "
-                                                               "whose reply falls past it is dropped)."})
-    optimizer: str = field(default="bootstrap", metadata={"help": "DSPy: bootstrap, mipro or gepa."})
-    moves: str = field(default="focus,probing", metadata={"help": "Human move labels of the teacher turns to learn."})
-    teacher: str = field(default="local", metadata={"help": "Base teacher backend spec."})
-    student: str = field(default="local", metadata={"help": "Student backend spec (the same before and after)."})
-    judge: str = field(default="local", metadata={"help": "LLM judge: a local spec (yes/no probabilities, 'choice_judge'), "
-                                                          "another spec (the JSON MRBench judge), or 'none'."})
-    judge_turns: int = field(default=2, metadata={"help": "Teacher turns judged per session."})
-    concurrency: int = field(default=10, metadata={"help": "Sessions generated together (the local batch size)."})
-    max_train: int = field(default=40, metadata={"help": "DSPy: training examples used."})
-    workdir: str | None = field(default=None, metadata={"help": "Folder for the training files (default: "
-                                                                 "$PRACTICUM_HOME/loops/<time>)."})
-    out: str | None = field(default=None, metadata={"help": "Report prefix: PREFIX-<tuner>.json/.png (default: "
-                                                             "$PRACTICUM_HOME/reports/loop-<time>)."})
-
-    def check(self) -> "LoopConfig":
-        """InputError naming the first bad field; return self."""
-        if self.tuner not in TUNERS:
-            raise InputError(f"tuner: {self.tuner!r} is not one of {', '.join(TUNERS)}")
-        if not self.data or not Path(self.data).expanduser().exists():
-            raise InputError(f"data: MathDial file not found: {self.data or '(none given)'}")
-        for name in ("scenarios", "seeds", "turns", "steps", "max_length", "judge_turns", "concurrency", "max_train"):
-            if getattr(self, name) < 1:
-                raise InputError(f"{name}: must be at least 1")
-        if not self.move_list():
-            raise InputError("moves: name at least one of focus, probing, telling, generic")
-        return self
-
-    def move_list(self) -> tuple[str, ...]:
-        """The move labels to learn."""
-        return tuple(m.strip() for m in self.moves.split(",") if m.strip())
-
-    def tuners(self) -> list[str]:
-        """The tuners to run, in order."""
-        return ["lora", "dspy"] if self.tuner == "both" else [self.tuner]
-
-
-class LoopUI:
-    """Hooks the loop calls; the default draws nothing (the CLI subclasses it)."""
-
-    console = None  # a rich Console for the LoRA trainer's progress bar, or None
-
-    def step_started(self, name: str) -> None:
-        """A step begins."""
-
-    def step_finished(self, name: str, seconds: float, note: str = "") -> None:
-        """A step ended after `seconds`."""
-
-    def stage(self, name: str, done: int | None = None, total: int | None = None) -> None:
-        """Progress inside a step (DSPy stages, metrics, judging)."""
-
-    @contextlib.contextmanager
-    def generation(self, run_id: int):
-        """Around a generation run: yield (on_start, on_progress) callbacks for drive_run."""
-        yield None, None
+__all__ = ["TUNERS", "LoopConfig", "LoopUI", "LoopResult", "TunerOutcome", "run_loop", "with_option"]
 
 
 @dataclass
@@ -122,12 +58,6 @@ class LoopResult:
     base_ids: list[int] = field(default_factory=list)
     data: dict = field(default_factory=dict)
     outcomes: list[TunerOutcome] = field(default_factory=list)
-
-
-def with_option(spec: str, key: str, value) -> str:
-    """`local` + program=5 -> `local:program=5`; `local:model=X` -> `local:model=X,program=5`."""
-    kind, sep, rest = spec.partition(":")
-    return f"{spec},{key}={value}" if sep and rest else f"{kind}:{key}={value}"
 
 
 class _Clock:
@@ -185,7 +115,8 @@ def evaluate(store, config: LoopConfig, session_ids: list[int], ui: LoopUI) -> d
     from practicum.agents.backends.spec import make_backend
     from practicum.evaluation.judge import judge_sessions
 
-    result = judge_sessions(store, session_ids, make_backend(config.judge), max_turns_per_session=config.judge_turns,
+    result = judge_sessions(store, session_ids, make_backend(config.judge, store=store),
+                            max_turns_per_session=config.judge_turns,
                             options=GenerationOptions(max_tokens=160, temperature=0.0),
                             progress=lambda d, t: ui.stage("judge", d, t))
     summary["judge"] = {"rater": result.rater, "turns": result.turns, "parsed": result.parsed,
@@ -202,44 +133,24 @@ def judge_rater(config: LoopConfig) -> str:
     return f"judge:{make_backend(config.judge).spec}"
 
 
-def train_lora(store, config: LoopConfig, files: TrainingFiles, ui: LoopUI) -> tuple[str, int | None, dict]:
-    """Train a LoRA adapter on the good-teaching hf-sft file; return (teacher spec, tuning run id, numbers)."""
-    from practicum.agents.backends.spec import parse_spec
-    from practicum.tuning.lora import LoraTrainConfig, train_lora as run_lora
+def default_tuners(store, config: LoopConfig, ui: LoopUI) -> TunerFactory:
+    """`make(name) -> (tuner, its config)`: the registered tuner, set up from the loop's options."""
+    def make(name: str) -> tuple[Tuner, Any]:
+        tuner = tuner_for(name, store, on_stage=ui.stage, console=ui.console)
+        return tuner, config.tuner_config(name, progress=ui.console is not None)
 
-    base = parse_spec(config.teacher)
-    if base.kind != "local":
-        raise InputError(f"the LoRA tuner trains a local model; --teacher is {config.teacher}")
-    lora_config = LoraTrainConfig(data=str(files.sft_train), val=str(files.sft_val), role="teacher",
-                                  base=base.options.get("model"), max_steps=config.steps, seed=config.seed,
-                                  max_length=config.max_length,
-                                  progress=ui.console is not None)
-    result = run_lora(lora_config, store=store, console=ui.console)
-    metrics = result.metrics
-    train = metrics["train_loss"]
-    numbers = {"steps": metrics["steps"], "wall_time_s": metrics["wall_time_s"],
-               "train_loss_first": train[0][1] if train else None, "train_loss_last": train[-1][1] if train else None,
-               "val_loss_before": metrics.get("initial_val_loss"), "val_loss_best": metrics.get("best_val_loss")}
-    # The adapter's path, not its run id: a run id is looked up in the default database, the path anywhere.
-    return f"local:adapter={result.adapter_path}", result.run_id, numbers
+    return make
 
 
-def train_dspy(store, config: LoopConfig, files: TrainingFiles, ui: LoopUI) -> tuple[str, int | None, dict]:
-    """Compile the Teacher with the DSPy optimizer on the good-teaching examples; return (spec, run id, numbers)."""
-    from practicum.tuning.dspy_tuner import DspyTuneConfig, tune_dspy
-
-    dspy_config = DspyTuneConfig(data=str(files.dspy_train), val=str(files.dspy_val), role="teacher",
-                                 optimizer=config.optimizer, backend=config.teacher, max_train=config.max_train,
-                                 seed=config.seed)
-    result = tune_dspy(dspy_config, store=store, on_stage=ui.stage)
-    numbers = {"objective_before": result.before.get("objective"), "objective_after": result.after.get("objective"),
-               "validation_examples": result.before.get("n"), **result.changes, "stage_seconds": result.stage_seconds}
-    ref = result.run_id if result.run_id is not None else result.program_path
-    return with_option(config.teacher, "program", ref), result.run_id, numbers
+def train(tuner: Tuner, tuner_config, files: TrainingFiles) -> TunedArtifact:
+    """Prepare the tuner's training set from the loop's files and run it: the Tuner protocol, nothing else."""
+    tuner.prepare(files.training_set(tuner.data_formats))
+    return tuner.run(tuner_config)
 
 
-def run_loop(config: LoopConfig, store, ui: LoopUI | None = None) -> LoopResult:
-    """Run the whole loop; see the module docstring."""
+def run_loop(config: LoopConfig, store, ui: LoopUI | None = None, tuners: TunerFactory | None = None) -> LoopResult:
+    """Run the whole loop; see the module docstring. `tuners(name)` gives each tuner and its config
+    (default: `default_tuners`, the registered tuners set up from the loop's options)."""
     from practicum.config import practicum_home
     from practicum.evaluation.reports import compare
 
@@ -264,10 +175,11 @@ def run_loop(config: LoopConfig, store, ui: LoopUI | None = None) -> LoopResult:
     with clock.step("evaluate base sessions") as notes:
         result.data["base_summary"] = evaluate(store, config, result.base_ids, ui)
 
-    trainers = {"lora": train_lora, "dspy": train_dspy}
+    tuners = tuners or default_tuners(store, config, ui)
     for tuner in config.tuners():
         with clock.step(f"train {tuner}") as notes:
-            spec, tuning_id, training = trainers[tuner](store, config, files, ui)
+            artifact = train(*tuners(tuner), files)
+            spec, tuning_id, training = artifact.backend_spec(config.teacher), artifact.run_id, dict(artifact.summary)
             notes.append(f"tuning run {tuning_id}; teacher {spec}")
         with clock.step(f"simulate tuned teacher ({tuner})") as notes:
             run_id, ids = simulate(store, config, spec, held_out, ui)

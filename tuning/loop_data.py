@@ -19,6 +19,7 @@ from pathlib import Path
 from practicum.errors import InputError
 from practicum.tuning.datasets.export_dspy import FORMAT_NAME, INPUT_KEYS, OUTPUT_KEY, SIGNATURES
 from practicum.tuning.datasets.splitting import group_position, problem_key
+from practicum.tuning.tuner import TrainingSet
 
 SOURCE = "mathdial"
 HELD_OUT_SALT = 7919  # held-out choice is independent of the export's train/validation split
@@ -41,6 +42,15 @@ class TrainingFiles:
     sft_train: Path
     sft_val: Path
     counts: dict = field(default_factory=dict)
+
+    def training_set(self, formats: tuple[str, ...]) -> TrainingSet:
+        """The first of `formats` (a tuner's data_formats) that the loop wrote, as a TrainingSet."""
+        written = {"dspy": (self.dspy_train, self.dspy_val), "hf-sft": (self.sft_train, self.sft_val)}
+        for fmt in formats:
+            if fmt in written:
+                return TrainingSet(fmt, *written[fmt])
+        raise InputError(f"the loop writes {' and '.join(written)} training files; this tuner reads "
+                         f"{', '.join(formats)}")
 
 
 def import_mathdial(store, path: str | Path) -> dict:

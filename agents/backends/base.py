@@ -8,6 +8,7 @@ from typing import Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field
 
 Message = dict  # {"role": "system" | "user" | "assistant", "content": str}
+ROLE_TEMPERATURE = 0.3  # what Teacher and Student sample at unless --temperature says otherwise
 
 
 class GenerationOptions(BaseModel):

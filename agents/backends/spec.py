@@ -1,4 +1,9 @@
-"""Turn a backend spec string (`local`, `local:adapter=PATH`, `openai:MODEL`, `scripted`) into a backend."""
+"""Turn a backend spec string (`local`, `local:adapter=PATH|RUN`, `openai:MODEL`, `scripted`) into a backend.
+
+A backend spec says which model answers. What a role says with it (`program=`) and who speaks
+(`human`) belong to the agent spec (`agents/speakers.py`), which splits them off before a
+backend spec reaches this module.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,9 @@ from practicum.agents.backends.scripted_paced import make_paced, pacing_options
 from practicum.errors import BackendError
 
 KINDS = ("local", "openai", "scripted")
-LOCAL_KEYS = {"adapter", "model", "program", "dtype"}  # dtype=bfloat16: see agents/backends/local.py
-OPENAI_KEYS = {"base_url", "program"}
+LOCAL_KEYS = {"adapter", "model", "dtype"}  # dtype=bfloat16: see agents/backends/local.py
+OPENAI_KEYS = {"base_url"}
+ROLE_KEYS = {"program"}  # options of the agent spec, not of the backend
 SPEC_HELP = (
     "backend specs: 'local' (embedded model), 'local:adapter=PATH|RUN_ID', 'local:model=PATH', "
     "'openai:MODEL' (OPENAI_BASE_URL/OPENAI_API_KEY), 'openai:MODEL,base_url=URL', 'scripted'"
@@ -33,6 +39,9 @@ def _parse_options(text: str, allowed: set[str], spec: str) -> dict[str, str]:
         key, sep, value = part.partition("=")
         if not sep or not value:
             raise BackendError(f"backend spec '{spec}': expected key=value, got '{part}'")
+        if key in ROLE_KEYS:
+            raise BackendError(f"backend spec '{spec}': {key}= names a role program, not a backend option; "
+                               "give it in a --teacher/--student spec")
         if key not in allowed:
             raise BackendError(f"backend spec '{spec}': unknown option '{key}' (allowed: {', '.join(sorted(allowed))})")
         options[key] = value
@@ -58,8 +67,8 @@ def parse_spec(spec: str) -> BackendSpec:
     return BackendSpec("scripted", options={"replies": rest} if rest else {}, text=text)
 
 
-def make_backend(spec: str | BackendSpec) -> ChatBackend:
-    """Build the backend a spec names (models load lazily on first use)."""
+def make_backend(spec: str | BackendSpec, store=None) -> ChatBackend:
+    """Build the backend a spec names (models load lazily on first use); `store` resolves `adapter=<run id>`."""
     parsed = spec if isinstance(spec, BackendSpec) else parse_spec(spec)
     if parsed.kind == "local":
         from practicum.agents.backends.local import LocalBackend
@@ -67,9 +76,9 @@ def make_backend(spec: str | BackendSpec) -> ChatBackend:
         adapter, model_path = parsed.options.get("adapter"), parsed.options.get("model")
         if adapter:
             # A LoRA run id (or path) becomes the adapter directory and, unless model= says otherwise, its base.
-            from practicum.tuning.lora.adapters import resolve_adapter
+            from practicum.agents.backends.adapters import resolve_adapter
 
-            resolved = resolve_adapter(adapter)
+            resolved = resolve_adapter(adapter, store)
             adapter, model_path = resolved.path, model_path or resolved.base
         return LocalBackend(model_path=model_path, adapter=adapter, spec=parsed.text, dtype=parsed.options.get("dtype"))
     if parsed.kind == "openai":

@@ -6,20 +6,26 @@ sends them out. A backend that answers a batch in one forward pass (the local mo
 (teacher turns, or student turns), so the sessions fall into step and each call is as full as it can
 be. Any other backend (an OpenAI-compatible endpoint, the scripted backend) gets one `complete` per
 request on a pool of at most `concurrency` threads, so a slow reply holds up only its own session.
-Results are written from this thread only, one transaction per processed batch. A session whose
-backend raises or returns garbage is finished as failed with its reason; the others carry on.
+Results are written from this thread only, one transaction per processed batch, together with
+the run's counters (so a killed run's requests and tokens always match its stored turns). A
+session whose backend raises or returns garbage is finished as failed with its reason; the others
+carry on. Sessions end with the same `Outcome` values the SessionRunner uses (agents/runner.py).
+A one-pass batch that raises is retried request by request to find the bad one; each such
+fallback is counted in the run's stats, logged, and its error kept in the run's progress.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from practicum.agents.backends.base import Completion, Usage
+from practicum.agents.runner import COMPLETED, RUNNING, Outcome, completed, describe_error, failed, one_line
 from practicum.agents.session import AgentSpeaker, Reply, SessionOptions, SessionState
 from practicum.records import TEACHER, Turn
 from practicum.scenarios.model import Scenario
@@ -31,16 +37,12 @@ RETRY_SEED_STEP = 7919
 HEARTBEAT_S = 2.0
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+log = logging.getLogger(__name__)
+__all__ = ["GarbageReply", "RunDriver", "RunStats", "one_line", "usable_text"]
 
 
 class GarbageReply(Exception):
     """A backend answered with something that is not usable text."""
-
-
-def one_line(text: str, limit: int = 300) -> str:
-    """Collapse whitespace and cut to `limit` characters: failure reasons are stored and printed as one line."""
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def usable_text(completion) -> str:
@@ -93,6 +95,8 @@ class RunStats:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     backend_seconds: float = 0.0
+    batch_fallbacks: int = 0  # one-pass batches that raised and were re-asked one request at a time
+    last_fallback: str = ""  # why the latest one did
     started: float = field(default_factory=time.perf_counter)
 
     @property
@@ -112,15 +116,21 @@ class RunDriver:
     def __init__(
         self, store, run_id: int, teacher: AgentSpeaker, student: AgentSpeaker, *, concurrency: int,
         on_progress: Callable[[RunStats], None] | None = None, heartbeat: Callable[[RunStats], None] | None = None,
+        progress_for: Callable[[RunStats], dict] | None = None,
     ):
-        """Bind the run's store, speakers and concurrency; `on_progress` sees the stats after each write."""
+        """Bind the run's store, speakers and concurrency; `on_progress` sees the stats after each write.
+
+        `progress_for(stats)` gives the run's progress JSON, written in each step's transaction.
+        """
         self.store = store
         self.run_id = run_id
         self.speakers = {TEACHER: teacher, "student": student}
         self.concurrency = max(1, concurrency)
         self.on_progress = on_progress
         self.heartbeat = heartbeat
-        self.stats = RunStats()
+        self.progress_for = progress_for
+        self.stats = RunStats()  # what is stored: counters move only with the writes they belong to
+        self._pending = RunStats()  # results absorbed but not yet written
         self._busy_backends: set[int] = set()
 
     # -- public ------------------------------------------------------------------------------
@@ -129,6 +139,7 @@ class RunDriver:
             options_for: Callable[[dict], SessionOptions]) -> RunStats:
         """Generate every given open session (rows from storage.runs.open_sessions); returns the stats."""
         self.stats = RunStats(total=len(sessions))
+        self._pending = RunStats()
         queue = deque(sessions)
         slots: list[Slot] = []
         inflight: dict[Future, tuple[object, list[Request]]] = {}
@@ -137,9 +148,9 @@ class RunDriver:
         try:
             while queue or slots:
                 started = self._admit(queue, slots, scenario_for, options_for)
-                finished = [(s, s.state.stop_reason) for s in slots if s.state.done and not s.busy]
+                finished = [(s, completed(s.state.stop_reason)) for s in slots if s.state.done and not s.busy]
                 if started or finished:
-                    self._write([], started, [(s, "completed", reason, "") for s, reason in finished], slots)
+                    self._write([], started, finished, slots)
                     continue
                 for backend, batch in self._dispatchable(slots):
                     for request in batch:
@@ -154,13 +165,18 @@ class RunDriver:
                 for future in done:
                     backend, batch = inflight.pop(future)
                     self._busy_backends.discard(id(backend))
-                    self._absorb(batch, future.result(), turns, ended)
+                    results, fallback = future.result()
+                    if fallback:
+                        self._fell_back(backend, len(batch), fallback)
+                    self._absorb(batch, results, turns, ended)
                 if turns or ended:
                     self._write(turns, [], ended, slots)
                 now = time.perf_counter()
                 if self.heartbeat and now - last_beat >= HEARTBEAT_S:
                     self.heartbeat(self.stats)
                     last_beat = now
+            if self._pending.requests or self._pending.batch_fallbacks:
+                self._commit([], [], [])  # results that ended in nothing stored (a retry) still count
         finally:
             pool.shutdown(wait=not inflight, cancel_futures=True)
         return self.stats
@@ -176,12 +192,10 @@ class RunDriver:
                 for turn in _stored_turns(row):
                     _replay(state, turn)
             except Exception as exc:  # e.g. its scenario was deleted: this session fails, the run goes on
-                run_store.record_step(self.store, finished=[(row["id"], "failed", "setup_error",
-                                                             one_line(_describe(exc)))])
-                self.stats.failed += 1
+                self._commit([], [], [(row["id"], failed(_describe(exc), "setup_error"))])
                 continue
             slots.append(Slot(row["id"], state))
-            if row.get("status") != "running":
+            if row.get("status") != RUNNING:
                 started.append(row["id"])
         return started
 
@@ -213,74 +227,93 @@ class RunDriver:
 
     def _absorb(self, batch: list[Request], results: list, turns: list, ended: list) -> None:
         """Turn a job's results into turns and finished sessions."""
-        self.stats.batches += 1
+        self._pending.batches += 1
         for request, result in zip(batch, results):
             slot = request.slot
             slot.busy = False
-            self.stats.requests += 1
+            self._pending.requests += 1
             role, spec = request.speaker.role, request.speaker.backend.spec
             if isinstance(result, BaseException):
                 reason = "backend_error" if not isinstance(result, GarbageReply) else "garbage_reply"
-                ended.append((slot, "failed", reason, one_line(f"{role} backend {spec}: {_describe(result)}")))
+                ended.append((slot, failed(f"{role} backend {spec}: {_describe(result)}", reason)))
                 continue
             try:
                 text = usable_text(result)
                 usage = result.usage
                 prompt_tokens, completion_tokens = int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)
                 latency = float(result.latency or 0.0)
-                self.stats.prompt_tokens += prompt_tokens
-                self.stats.completion_tokens += completion_tokens
-                self.stats.backend_seconds += latency
+                self._pending.prompt_tokens += prompt_tokens
+                self._pending.completion_tokens += completion_tokens
+                self._pending.backend_seconds += latency
                 reply = request.speaker.accept(slot.state.scenario, Completion(
                     text=text, usage=Usage(prompt_tokens, completion_tokens), model=str(result.model or ""),
                     latency=latency))
             except Exception as exc:  # garbage must fail this session only
-                ended.append((slot, "failed", "garbage_reply", one_line(f"{role} backend {spec}: {_describe(exc)}")))
+                ended.append((slot, failed(f"{role} backend {spec}: {_describe(exc)}", "garbage_reply")))
                 continue
             if not reply.text and not reply.ends_session:
                 if slot.retries < EMPTY_RETRIES:
                     slot.retries += 1
                     continue
-                ended.append((slot, "failed", "empty_reply",
-                              f"{role} backend {spec} returned an empty reply {EMPTY_RETRIES + 1} times"))
+                ended.append((slot, failed(f"{role} backend {spec} returned an empty reply {EMPTY_RETRIES + 1} times",
+                                           "empty_reply")))
                 continue
             slot.retries = 0
             turn = slot.state.add(reply)
             if turn is not None:
                 turns.append((slot, turn))
             if slot.state.done:
-                ended.append((slot, "completed", slot.state.stop_reason, ""))
+                ended.append((slot, completed(slot.state.stop_reason)))
 
-    def _write(self, turns: list, started: list[int], ended: list, slots: list[Slot]) -> None:
-        run_store.record_step(
-            self.store, turns=[(slot.session_id, turn) for slot, turn in turns], started=started,
-            finished=[(slot.session_id, status, reason, error) for slot, status, reason, error in ended],
-        )
-        self.stats.turns += len(turns)
-        for slot, status, _, _ in ended:
+    def _write(self, turns: list, started: list[int], ended: list[tuple[Slot, Outcome]], slots: list[Slot]) -> None:
+        self._commit([(slot.session_id, turn) for slot, turn in turns], started,
+                     [(slot.session_id, outcome) for slot, outcome in ended])
+        for slot, _ in ended:
             if slot in slots:
                 slots.remove(slot)
-            if status == "completed":
-                self.stats.completed += 1
-            else:
-                self.stats.failed += 1
+
+    def _commit(self, turns: list[tuple[int, Turn]], started: list[int], ended: list[tuple[int, Outcome]]) -> None:
+        """Write one step and the run's counters in one transaction; the stats move only once it is stored."""
+        done = sum(1 for _, o in ended if o.status == COMPLETED)
+        after = _plus(self.stats, self._pending, turns=len(turns), completed=done, failed=len(ended) - done)
+        run_store.record_step(
+            self.store, turns=turns, started=started, finished=[o.as_row(sid) for sid, o in ended],
+            run_id=self.run_id, progress=self.progress_for(after) if self.progress_for else None,
+        )
+        self.stats, self._pending = after, RunStats()
         if self.on_progress:
             self.on_progress(self.stats)
 
+    def _fell_back(self, backend, size: int, error: str) -> None:
+        """Count (and log) a one-pass batch that raised and was re-asked one request at a time."""
+        self._pending.batch_fallbacks += 1
+        self._pending.last_fallback = one_line(f"{getattr(backend, 'spec', 'backend')}: batch of {size}: {error}")
+        log.warning("run %s: complete_batch failed (%s); asked its %d requests one by one", self.run_id, error, size)
 
-def _ask(backend, batch: list[Request]) -> list:
-    """Run one job on a worker thread: results in request order, an exception in place of each failure."""
+
+def _plus(stats: RunStats, pending: RunStats, **more: int) -> RunStats:
+    """`stats` with the pending counters (and `more`) added; keeps the attempt's start time."""
+    keys = ("requests", "batches", "prompt_tokens", "completion_tokens", "backend_seconds", "batch_fallbacks")
+    values = {k: getattr(stats, k) + getattr(pending, k) for k in keys}
+    for key, value in more.items():
+        values[key] = getattr(stats, key) + value
+    return replace(stats, **values, last_fallback=pending.last_fallback or stats.last_fallback)
+
+
+def _ask(backend, batch: list[Request]) -> tuple[list, str]:
+    """Run one job on a worker thread: (results in request order, an exception in place of each failure,
+    why a one-pass batch had to be re-asked one by one or '')."""
     if len(batch) == 1 or not getattr(backend, "batches_in_one_pass", False):
-        return [_one(backend, r) for r in batch]
+        return [_one(backend, r) for r in batch], ""
     try:
         results = backend.complete_batch([r.messages for r in batch], [r.options for r in batch])
         if not isinstance(results, list) or len(results) != len(batch):
             got = len(results) if isinstance(results, list) else type(results).__name__
             raise GarbageReply(f"complete_batch returned {got} completions for {len(batch)} requests")
-        return results
-    except Exception:
+        return results, ""
+    except Exception as exc:
         # Find the request that broke the batch instead of failing every session in it.
-        return [_one(backend, r) for r in batch]
+        return [_one(backend, r) for r in batch], _describe(exc)
 
 
 def _one(backend, request: Request):
@@ -291,10 +324,9 @@ def _one(backend, request: Request):
 
 
 def _describe(exc: BaseException) -> str:
-    text = str(exc) or exc.__class__.__name__
-    if exc.__class__.__module__.startswith("practicum") or isinstance(exc, GarbageReply):
-        return text
-    return f"{exc.__class__.__name__}: {text}"
+    if isinstance(exc, GarbageReply):
+        return str(exc) or "GarbageReply"
+    return describe_error(exc)
 
 
 def _stored_turns(row: dict) -> list[Turn]:

@@ -22,7 +22,7 @@ from practicum.errors import InputError, PracticumError
 from practicum.scenarios.model import Scenario
 from practicum.storage import runs as run_store
 
-TOTAL_KEYS = ("requests", "backend_requests", "retries", "prompt_tokens", "completion_tokens")
+TOTAL_KEYS = ("requests", "backend_requests", "retries", "prompt_tokens", "completion_tokens", "batch_fallbacks")
 
 
 @dataclass
@@ -43,6 +43,7 @@ class RunSummary:
     retries: int
     wall_s: float
     near_duplicates: int
+    batch_fallbacks: int = 0
     attempts: int = 1
     failures: list[dict] = field(default_factory=list)
     attempt: dict = field(default_factory=dict)
@@ -60,25 +61,20 @@ def start_run(store, config: RunConfig, scenarios: list[Scenario]) -> int:
         raise InputError(f"run config names scenarios that were not given: {', '.join(missing[:5])}")
     if not config.scenario_ids:
         raise InputError("a run needs at least one scenario")
-    programs = {role: module.describe() for role, module in run_roles(config, store).items()}
+    programs = run_programs(config, store)
     run_id = run_store.create_run(store, config.model_dump(), {"attempts": 0, "pid": os.getpid(),
                                                                "heartbeat": time.time()})
     run_store.plan_sessions(store, run_id, scenarios, plan_rows(config, programs))
     return run_id
 
 
-def run_roles(config: RunConfig, store) -> dict:
-    """The run's Teacher and Student, with a compiled program loaded where a spec names one (`program=`)."""
-    from practicum.agents.backends.spec import parse_spec
-    from practicum.agents.programs import load_role_program
-    from practicum.agents.roles import Student, Teacher
+def run_programs(config: RunConfig, store) -> dict:
+    """{role: program description} of the run's Teacher and Student, with any `program=` loaded (checks it exists)."""
+    from practicum.agents.speakers import SpeakerBuilder
 
-    roles = {"teacher": Teacher(), "student": Student()}
-    for role, spec in (("teacher", config.teacher), ("student", config.student)):
-        program = parse_spec(spec).options.get("program")
-        if program:
-            load_role_program(roles[role], program, store)
-    return roles
+    builder = SpeakerBuilder(store)
+    return {role: builder.role(role, spec).describe()
+            for role, spec in (("teacher", config.teacher), ("student", config.student))}
 
 
 def load_config(store, run_id: int) -> RunConfig:
@@ -96,22 +92,18 @@ def drive_run(
 ) -> RunSummary:
     """Generate every open session of a run (a new run or an interrupted one) and return its summary.
 
-    `make_backend(spec)` builds backends (default: the spec parser's); `on_start(config, open, total)`
-    is called once the run is claimed; `on_progress(stats)` after every write.
+    `make_backend(backend_spec)` builds backends (default: the spec's own, run ids looked up in `store`);
+    both roles on one backend spec share one backend. `on_start(config, open, total)` is called once
+    the run is claimed; `on_progress(stats)` after every write.
     """
-    from practicum.agents.backends.spec import make_backend as default_make_backend
-    from practicum.agents.session import AgentSpeaker
+    from practicum.agents.speakers import SpeakerBuilder
 
     config = load_config(store, run_id)
-    backends_for = make_backend or default_make_backend
-    backends: dict[str, object] = {}
-    for spec in (config.teacher, config.student):
-        if spec not in backends:
-            backends[spec] = backends_for(spec)
+    builder = SpeakerBuilder(store, make_backend)
     base = session_options(config, None)
-    roles = run_roles(config, store)
-    teacher = AgentSpeaker(roles["teacher"], backends[config.teacher], base.teacher_options)
-    student = AgentSpeaker(roles["student"], backends[config.student], base.student_options)
+    teacher = builder.speaker("teacher", config.teacher, base.teacher_options)
+    student = builder.speaker("student", config.student, base.student_options)
+    backends = builder.backends
 
     run = run_store.claim_run(store, run_id, time.time())
     progress = run["progress"]
@@ -128,11 +120,15 @@ def drive_run(
             scenarios[row["scenario_id"]] = store.get_scenario(row["scenario_id"])
         return scenario_for_session(scenarios[row["scenario_id"]], row.get("metadata") or {})
 
-    def heartbeat(stats: RunStats) -> None:
-        run_store.update_run(store, run_id, progress=_merged(progress, stats, backends.values(), counters))
+    def progress_now(stats: RunStats) -> dict:
+        return _merged(progress, stats, backends.values(), counters)
 
+    def heartbeat(stats: RunStats) -> None:
+        run_store.update_run(store, run_id, progress=progress_now(stats))
+
+    # Each step's counters are written with its turns (progress_for), so a killed run's totals match its turns.
     driver = RunDriver(store, run_id, teacher, student, concurrency=concurrency or config.concurrency,
-                       on_progress=on_progress, heartbeat=heartbeat)
+                       on_progress=on_progress, heartbeat=heartbeat, progress_for=progress_now)
     try:
         stats = driver.run(sessions, scenario_for, lambda row: session_options(config, row["seed"]))
     except BaseException as exc:
@@ -141,6 +137,7 @@ def drive_run(
                                  progress=_merged(progress, driver.stats, backends.values(), counters))
         except sqlite3.Error:
             pass  # the database itself failed; the run's rows say where it stopped anyway
+        builder.close()
         if isinstance(exc, sqlite3.Error):
             raise PracticumError(f"run {run_id} stopped: the database failed ({exc}); stored turns are kept, "
                                  f"continue with: practicum generate --resume {run_id}") from None
@@ -153,7 +150,7 @@ def drive_run(
     final["pid"] = None
     status = "completed" if not still_open else "interrupted"
     run_store.update_run(store, run_id, status=status, progress=final)
-    _close(backends.values())
+    builder.close()
     return summarize(store, run_id, attempt=_attempt(stats, backends.values(), counters))
 
 
@@ -176,6 +173,7 @@ def summarize(store, run_id: int, attempt: dict | None = None) -> RunSummary:
         completion_tokens=int(progress.get("completion_tokens", 0)), requests=int(progress.get("requests", 0)),
         backend_requests=int(progress.get("backend_requests", 0)), retries=int(progress.get("retries", 0)),
         wall_s=float(progress.get("elapsed_s", 0.0)), near_duplicates=run_store.near_duplicate_count(store, run_id),
+        batch_fallbacks=int(progress.get("batch_fallbacks", 0)),
         attempts=int(progress.get("attempts", 0) or 0),
         failures=run_store.failure_reasons(store, run_id), attempt=attempt or {},
     )
@@ -202,7 +200,7 @@ def _attempt(stats: RunStats, backends, before) -> dict:
         "requests": stats.requests, "backend_requests": sent, "retries": retried,
         "prompt_tokens": stats.prompt_tokens, "completion_tokens": stats.completion_tokens,
         "wall_s": round(stats.elapsed, 3), "tokens_per_s": round(stats.tokens_per_s, 2),
-        "backend_s": round(stats.backend_seconds, 3),
+        "backend_s": round(stats.backend_seconds, 3), "batch_fallbacks": stats.batch_fallbacks,
     }
 
 
@@ -216,14 +214,6 @@ def _merged(progress: dict, stats: RunStats, backends, before) -> dict:
     merged["elapsed_s"] = round(base.get("elapsed_s", 0.0) + stats.elapsed, 3)
     merged["heartbeat"] = time.time()
     merged["last_attempt"] = now
+    if stats.last_fallback:
+        merged["last_batch_fallback"] = stats.last_fallback
     return merged
-
-
-def _close(backends) -> None:
-    for backend in backends:
-        close = getattr(backend, "close", None)
-        if callable(close):
-            try:
-                close()
-            except Exception:  # closing is best effort; the run's data is already stored
-                pass

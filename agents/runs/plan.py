@@ -12,7 +12,7 @@ import random
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from practicum.agents.backends.base import GenerationOptions
+from practicum.agents.runner import stored_options as row_options, with_temperature
 from practicum.agents.session import SessionOptions
 from practicum.scenarios.model import Scenario
 
@@ -47,23 +47,12 @@ class RunConfig(BaseModel):
 def session_options(config: RunConfig, seed: int | None) -> SessionOptions:
     """The SessionOptions every session of the run uses, with this session's seed."""
     options = SessionOptions(max_turns=config.max_turns, seed=seed, stop_on_answer=config.stop_on_answer)
-    if config.temperature is not None:
-        options.teacher_options = options.teacher_options.model_copy(update={"temperature": config.temperature})
-        options.student_options = options.student_options.model_copy(update={"temperature": config.temperature})
-    return options
+    return with_temperature(options, config.temperature)
 
 
 def stored_options(config: RunConfig) -> dict:
-    """The options recorded on each session row, so a session explains itself without its run."""
-    options = session_options(config, None)
-    return {
-        "max_turns": config.max_turns, "stop_on_answer": config.stop_on_answer,
-        "teacher": _dump(options.teacher_options), "student": _dump(options.student_options),
-    }
-
-
-def _dump(options: GenerationOptions) -> dict:
-    return options.model_dump(exclude={"seed"})
+    """The options recorded on each session row (as SessionRunner records them), so a session explains itself."""
+    return row_options(session_options(config, None))
 
 
 def session_seed(run_seed: int, index: int) -> int:

@@ -1,8 +1,10 @@
 """Where a run's scenarios come from: a selection (ids, file, filter) or `generate:N` new ones.
 
-`generate:N` asks the ScenarioGenerator for N scenarios, cycling through the (subject, grade,
-topic) triples of the built-in library in a seeded, spread-out order, so generated scenarios
-vary in subject and grade; each gets its own seed, so names, traits and misconceptions vary too.
+`generate:N` builds N scenarios without a model (`scenarios/problems/`): half math from problem
+families with computed answers and rule-made wrong attempts, the rest from the science, reading and
+history misconception catalogue, spread over grades, each with its own student. With a generator
+backend (`--generator openai:MODEL`) the ScenarioGenerator writes them instead, cycling through the
+(subject, grade, topic) triples of the built-in library, behind the same checks.
 """
 
 from __future__ import annotations
@@ -41,7 +43,16 @@ def topics(seed: int = 0) -> list[tuple[str, str, str]]:
 def generate_scenarios(
     backend, count: int, seed: int = 0, on_each: Callable[[Scenario | None, str], None] | None = None,
 ) -> tuple[list[Scenario], list[str]]:
-    """Ask the ScenarioGenerator for `count` scenarios; returns (made, failure messages)."""
+    """`count` new scenarios, built (backend None) or model-written; returns (made, failure messages)."""
+    if backend is None:
+        from practicum.scenarios.problems.build import build_mixed
+
+        built = build_mixed(count, seed)
+        for scenario in built:
+            if on_each:
+                on_each(scenario, "")
+        short = [] if len(built) == count else [f"the problem library holds only {len(built)} distinct scenarios"]
+        return built, short
     from practicum.agents.scenario_generator import ScenarioGenerator
 
     generator = ScenarioGenerator()
@@ -71,8 +82,6 @@ def resolve_scenarios(
     count = generate_count(text)
     if count is None:
         return spread(select_scenarios(text, store), seed, limit), []
-    if generator_backend is None:
-        raise InputError("generate:N needs a generator backend")
     made, failures = generate_scenarios(generator_backend, count, seed, on_generated)
     if not made:
         last = failures[-1] if failures else "no scenario made"

@@ -74,19 +74,6 @@ def test_clean_reply_strips_student_name():
     assert clean_reply("Marcus: I think it's 3/7.", "Marcus") == "I think it's 3/7."
 
 
-def test_scenario_generator_validates_and_retries():
-    backend = ScriptedBackend([
-        "Too short?", "12", "Adds tops and bottoms of fractions.",  # attempt 1: problem too short
-        "A recipe needs 1/2 cup of sugar and 1/3 cup of flour. How many cups is that in total?",
-        "5/6 cups", "Adds the numerators and the denominators separately.",
-    ], default=None)
-    scenario = ScenarioGenerator().generate(backend, subject="math", grade="5", topic="fractions", seed=4)
-    assert scenario.answer == "5/6 cups" and scenario.subject == "math" and scenario.grade == "5"
-    assert scenario.student_profile.misconceptions == ["Adds the numerators and the denominators separately."]
-    assert scenario.source == "generated:scripted" and scenario.id.startswith("gen-math-fractions-")
-    assert len(backend.history) == 6
-
-
 def test_scenario_generator_gives_up_with_reason():
     backend = ScriptedBackend(default="ok")
     with pytest.raises(InputError, match="problem is shorter than 6 words"):

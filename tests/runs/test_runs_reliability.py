@@ -67,9 +67,16 @@ def test_kill_9_mid_run_then_resume_completes_without_duplicates(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     summary = json.loads(resumed.stdout)
     assert summary["status"] == "completed" and summary["completed"] == 12 and summary["turns"] == 96
+    # the killed attempt's counters were written with its turns: no request or token is lost or counted twice
+    assert summary["requests"] == 96 and summary["attempts"] == 2
 
     store = Store(db)
     assert store.integrity_check() == "ok"
+    from practicum.storage.runs import turn_totals
+
+    tokens = turn_totals(store, 1)
+    assert (summary["prompt_tokens"], summary["completion_tokens"]) == (tokens["prompt_tokens"],
+                                                                        tokens["completion_tokens"])
     dupes = store.db.execute("select count(*) from (select session_id, idx from turns group by 1, 2 having count(*) > 1)")
     assert dupes.fetchone()[0] == 0
     for session_id, before in killed_at.items():
@@ -153,3 +160,26 @@ def test_bad_input_is_one_line_error_and_writes_no_run(tmp_path, args, message):
     assert [line for line in result.stderr.splitlines() if line.startswith("Error:")] != []
     if db.exists():
         assert Store(db).db.execute("select count(*) from runs").fetchone()[0] == 0
+
+
+def test_ctrl_c_prints_one_message_and_the_counters_match_the_turns(tmp_path):
+    db = tmp_path / "p.db"
+    slow = "scripted:delay=0.2,vary=1"
+    proc = subprocess.Popen(practicum_cmd(db, "generate", "--scenarios", IDS, "-k", "2", "--turns", "8", "--teacher",
+                                          slow, "--student", slow, "-c", "2"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.time() + 60
+    while count_turns(db) < 6 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert "Run 1 interrupted; stored turns are kept. Continue with: practicum generate --resume 1" in err
+    assert "Aborted" not in err and "Traceback" not in err
+    from practicum.storage.runs import get_run, turn_totals
+
+    store = Store(db)
+    run, totals = get_run(store, 1), turn_totals(store, 1)
+    store.close()
+    assert run["status"] == "interrupted" and run["progress"]["requests"] == totals["turns"] > 0

@@ -96,6 +96,8 @@ def test_generate_n_uses_the_scenario_generator_across_subjects():
         system, user = messages[0]["content"], messages[-1]["content"]
         if "practice problem" in system:
             return f"A class has some items to share for this {user[:40]}: how many does each get in total?"
+        if "wrong attempt" in system:  # the generator also asks for the student's attempt (issue 19)
+            return "I divided the wrong way and got 7."
         if "final answer" in system:
             return "12"
         return "The student adds the numbers instead of dividing them."

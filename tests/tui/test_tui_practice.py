@@ -189,3 +189,36 @@ async def test_bad_student_backend_notifies_and_returns(store, notes):
         assert any("unknown backend spec 'nonsense'" in m for m in notes(app))
         assert type(app.screen).__name__ == "BrowserScreen"
     assert store.count_sessions() == 0
+
+
+async def test_practice_loads_the_student_program_and_sends_its_demos(store, tmp_path):
+    """`program=` in the student spec is honoured: the compiled program's demo reaches the backend."""
+    import dspy
+
+    from practicum.agents.roles import Student
+
+    demo = "I think I have to add the tops and the bottoms."
+    compiled = Student()
+    compiled.respond.demos = [dspy.Example(situation="s", dialogue=[{"role": "teacher", "text": "Why?"}],
+                                           reply=demo)]
+    path = tmp_path / "student.json"
+    compiled.save(str(path))  # DSPy JSON state, as the DSPy tuner saves it
+    student, asked = ScriptedBackend(["I added 3 and 4."]), []
+
+    def factory(spec):
+        asked.append(spec)
+        return student
+
+    spec = f"local:program={path}"
+    app = make_app(store, factory, rater="ana", student_spec=spec)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await start_practice(pilot)
+        await say(pilot, app, "How did you get the bottom number?")
+        session_id = app.screen.session_id
+    assert asked == ["local"]  # the backend is built from the backend spec; the program goes to the role
+    sent = student.history[0][0]
+    assert {"role": "assistant", "content": demo} in sent
+    assert sent[0]["content"].startswith(compiled.respond.signature.instructions.split("\n")[0])
+    session = store.get_session(session_id)
+    assert session["student_spec"] == spec and session["student_program"] == compiled.version()
+    assert session["student_program"] != Student().version()

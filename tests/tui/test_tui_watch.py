@@ -103,3 +103,39 @@ async def test_bad_setup_notifies(store, notes):
         await pilot.pause()
         assert any("use practice" in m for m in notes(app))
     assert store.count_sessions() == 0
+
+
+async def test_watch_loads_the_teacher_program_and_sends_its_demos(store, tmp_path):
+    """`program=` in the teacher spec is honoured: the compiled program's demo reaches the teacher's backend."""
+    import dspy
+
+    from practicum.agents.roles import Teacher
+
+    demo = "What do the two denominators have in common?"
+    compiled = Teacher()
+    compiled.respond.demos = [dspy.Example(situation="s", dialogue=[{"role": "student", "text": "I got 2/7."}],
+                                           reply=demo)]
+    path = tmp_path / "teacher.json"
+    compiled.save(str(path))
+    backends = {}
+
+    def factory(spec):
+        backends[spec] = ScriptedBackend(spec=spec)
+        return backends[spec]
+
+    spec = f"local:program={path}"
+    app = make_app(store, factory, rater="ana", teacher_spec=spec, student_spec="scripted")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_watch(pilot, turns="2")
+        watch = app.screen
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        session_id = watch.session_id
+    assert sorted(backends) == ["local", "scripted"]
+    teacher_sent = backends["local"].history[0][0]
+    assert {"role": "assistant", "content": demo} in teacher_sent
+    assert all({"role": "assistant", "content": demo} not in m for m, _ in backends["scripted"].history)
+    session = store.get_session(session_id)
+    assert session["teacher_spec"] == spec and session["teacher_program"] == compiled.version()
+    assert session["teacher_program"] != Teacher().version() and session["status"] == "completed"

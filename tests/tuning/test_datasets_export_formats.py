@@ -173,7 +173,7 @@ def test_manifest_row_records_filters_counts_files_and_hash(store, rated, tmp_pa
     result = export_dataset(store, "hf-sft", out, ExportFilters(min_turn_rating=3, sources=["simulated"]), NO_SPLIT)
     row = store.db["datasets"].get(result.dataset_id)
     assert row["format"] == "hf-sft" and row["path"] == str(out)
-    assert json.loads(row["files"]) == {"train": str(out)}
+    assert json.loads(row["files"]) == {"train": str(out), "train_metadata": str(tmp_path / "m.meta.jsonl")}
     filters = json.loads(row["filters"])
     assert filters["min_turn_rating"] == 3 and filters["sources"] == ["simulated"] and filters["role"] == "teacher"
     assert json.loads(row["counts"])["train"]["examples"] == 3

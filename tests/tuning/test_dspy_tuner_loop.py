@@ -127,17 +127,18 @@ def test_training_files_hold_out_whole_problems_and_keep_only_guiding_moves(tmp_
 
 
 def test_loop_lora_step_trains_an_adapter_on_the_written_file(tmp_path, store, mathdial_subset, tiny_llama_dir):
-    from practicum.tuning.loop import LoopUI, train_lora
+    from practicum.tuning.loop import LoopUI, default_tuners, train
 
     held_out = choose_held_out(mathdial_subset, 3)
     import_mathdial(store, mathdial_subset)
     files = build_training_files(store, tmp_path, held_out, ("focus", "probing"))
     config = LoopConfig(data=str(mathdial_subset), tuner="lora", steps=2, teacher=f"local:model={tiny_llama_dir}",
                         max_length=8192)  # the tiny model's tokenizer spends a token on almost every byte
-    spec, run_id, numbers = train_lora(store, config, files, LoopUI())
-    adapter = Path(spec.removeprefix("local:adapter="))
-    assert (adapter / "adapter_config.json").exists() and run_id is not None
-    assert numbers["steps"] == 2 and numbers["val_loss_before"] is not None
+    artifact = train(*default_tuners(store, config, LoopUI())("lora"), files)
+    assert (artifact.path / "adapter_config.json").exists() and artifact.run_id is not None
+    assert artifact.backend_spec(config.teacher) == f"local:model={tiny_llama_dir},adapter={artifact.run_id}"
+    assert artifact.manifest["data"]["path"] == str(files.sft_train)
+    assert artifact.summary["steps"] == 2 and artifact.summary["val_loss_before"] is not None
 
 
 def test_loop_config_names_bad_fields(tmp_path):

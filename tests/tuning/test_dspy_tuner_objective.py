@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from practicum.agents.roles import Student, Teacher, teacher_situation
+from practicum.agents.roles import Student, Teacher
+from practicum.errors import InputError
+from practicum.evaluation.move_context import ProblemFacts
 from practicum.records import Turn
-from practicum.tuning.dspy_tuner.objective import (
-    StudentObjective, TeacherObjective, facts_from_situation, reply_text, situation_fields, spoken_turns,
-)
+from practicum.tuning.dspy_tuner.objective import StudentObjective, TeacherObjective, reply_text, spoken_turns
 
 AFTER_ATTEMPT = [Turn(0, "teacher", "Can you walk me through your answer?"),
                  Turn(1, "student", "I added the tops and the bottoms, so I got 2/7.")]
@@ -26,14 +28,46 @@ def classifier():
     return default_classifier(required=True)
 
 
-def test_situation_text_round_trips_the_facts(scenario):
-    fields = situation_fields(teacher_situation(scenario))
-    assert fields["Problem"] == " ".join(scenario.problem.split())
-    assert fields["Correct answer"] == scenario.answer
-    # a multi-line attempt is read whole, not cut at its first line
-    assert fields["The student's attempt"] == " ".join(scenario.student_profile.incorrect_solution.split())
-    facts = facts_from_situation(teacher_situation(scenario))
-    assert facts.answer == scenario.answer and facts.incorrect_numbers
+@pytest.fixture
+def dspy_export(tmp_path, store, scenario):
+    """A teacher `dspy` export of one stored session on the scenario (the store is left out of what follows)."""
+    from practicum.tuning.datasets.exporting import ExportSettings, export_dataset
+    from practicum.tuning.datasets.selection import ExportFilters
+
+    store.import_transcript(scenario, AFTER_ATTEMPT + [Turn(2, "teacher", "Why did you add the bottoms?")],
+                            source="simulated")
+    out = tmp_path / "teacher.dspy.json"
+    export_dataset(store, "dspy", out, ExportFilters(role="teacher"), ExportSettings(val_fraction=0))
+    return out
+
+
+def test_objective_takes_the_scenario_facts_from_the_examples_metadata(dspy_export, scenario):
+    from practicum.tuning.dspy_tuner.data import load_example_sets
+    from practicum.tuning.dspy_tuner.tuner import make_objective
+
+    examples = json.loads(dspy_export.read_text())["examples"]
+    assert examples[0]["meta"]["scenario"] == scenario.model_dump(mode="json")  # the export carries it as data
+    sets = load_example_sets(dspy_export, dspy_export, "teacher")
+    objective = make_objective("teacher", sets, store=None, classifier=None)  # no database: the file suffices
+    expected = ProblemFacts.from_scenario(scenario)
+    assert expected.answer == scenario.answer and expected.incorrect_numbers and expected.solution_results
+    assert all(objective.facts_for(example) == expected for example in sets.train + sets.val)
+
+
+def test_an_export_without_scenario_metadata_is_refused_without_its_scenarios(dspy_export, scenario, store):
+    from practicum.tuning.dspy_tuner.data import load_example_sets
+    from practicum.tuning.dspy_tuner.tuner import make_objective
+
+    document = json.loads(dspy_export.read_text())
+    for example in document["examples"]:
+        del example["meta"]["scenario"]  # as the previous version wrote it
+    dspy_export.write_text(json.dumps(document))
+    sets = load_example_sets(dspy_export, dspy_export, "teacher")
+    with pytest.raises(InputError, match="no scenario metadata"):
+        make_objective("teacher", sets, store=None, classifier=None)
+    # the database that holds its scenarios still serves it (looked up by meta.scenario_id)
+    objective = make_objective("teacher", sets, store=store, classifier=None)
+    assert objective.facts_for(sets.train[0]) == ProblemFacts.from_scenario(scenario)
 
 
 def test_opening_line_is_not_a_spoken_turn(scenario):
@@ -47,7 +81,7 @@ def test_reply_text_drops_end_marker_and_labels():
 
 @pytest.mark.parametrize("history", [[], AFTER_ATTEMPT], ids=["first turn", "after the attempt"])
 def test_teacher_objective_rewards_guiding_and_zeroes_the_answer(classifier, scenario, history):
-    objective = TeacherObjective(classifier)
+    objective = TeacherObjective(classifier, lambda example: ProblemFacts.from_scenario(scenario))
     example = Teacher().inputs(scenario, history)
     telling = objective.judge(example, f"Find a common denominator: 4/12 + 3/12 = {scenario.answer}.")
     assert telling.states_answer and telling.score == 0.0 and "never give the answer" in telling.feedback
@@ -63,7 +97,7 @@ def test_teacher_objective_rewards_guiding_and_zeroes_the_answer(classifier, sce
 def test_teacher_metric_and_gepa_feedback_agree(classifier, scenario):
     import dspy
 
-    objective = TeacherObjective(classifier)
+    objective = TeacherObjective(classifier, lambda example: ProblemFacts.from_scenario(scenario))
     example = dspy.Example(**Teacher().inputs(scenario, AFTER_ATTEMPT)).with_inputs("situation", "dialogue")
     prediction = dspy.Prediction(reply="Why did you add 3 and 4 for the bottom?")
     score = objective(example, prediction)

@@ -55,7 +55,8 @@ def test_generation_run_loads_the_program_into_the_teacher(store, program_file, 
     session = store.list_sessions(run_id=run_id)[0]
     assert session["teacher_spec"] == spec and session["teacher_program"] == compiled.version()
     assert session["teacher_program"] != Teacher().version()
-    sent = backends[spec].history[0][0]
+    assert list(backends) == ["local", "scripted"]  # the factory gets the backend spec; program= is the role's
+    sent = backends["local"].history[0][0]
     assert {"role": "assistant", "content": DEMO_REPLY} in sent  # the demo reached the prompt
 
 

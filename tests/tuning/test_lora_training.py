@@ -14,6 +14,16 @@ from practicum.tuning.lora import LoraTrainConfig, train_lora  # noqa: E402
 SYSTEM = {"role": "system", "content": "You are a patient math teacher."}
 
 
+@pytest.fixture
+def runs_db():
+    """The database the runs are recorded in, passed explicitly (library code never opens one itself)."""
+    from practicum.storage.store import Store
+
+    store = Store()
+    yield store
+    store.close()
+
+
 def teacher_rows(n=12):
     return [{"prompt": [SYSTEM, {"role": "user", "content": f"What is {i} plus 4? I think it is {i * 4}."}],
              "completion": [{"role": "assistant", "content": "Can you tell me how you got that? Let us add one by one."}]}
@@ -49,7 +59,7 @@ def adapter_params(model) -> dict:
     return {n: p.detach().clone() for n, p in model.named_parameters() if "lora_" in n}
 
 
-def test_training_changes_the_adapter_only_and_lowers_the_loss(tmp_path, tiny_llama_dir):
+def test_training_changes_the_adapter_only_and_lowers_the_loss(tmp_path, tiny_llama_dir, runs_db):
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -59,7 +69,7 @@ def test_training_changes_the_adapter_only_and_lowers_the_loss(tmp_path, tiny_ll
     snapshot = {k: v.clone() for k, v in AutoModelForCausalLM.from_pretrained(str(tiny_llama_dir)).state_dict().items()}
     initial = adapter_params(wrap_with_lora(AutoModelForCausalLM.from_pretrained(str(tiny_llama_dir)), cfg))
 
-    result = train_lora(cfg)
+    result = train_lora(cfg, store=runs_db)
 
     trained_base = base_params(result.model)
     assert trained_base.keys() == snapshot.keys()
@@ -75,12 +85,12 @@ def test_training_changes_the_adapter_only_and_lowers_the_loss(tmp_path, tiny_ll
     assert [step for step, _ in result.metrics["val_loss"]] == [3, 6, 9, 12, 15, 18]  # once per epoch
 
 
-def test_saved_adapter_reloads_to_identical_logits(tmp_path, tiny_llama_dir):
+def test_saved_adapter_reloads_to_identical_logits(tmp_path, tiny_llama_dir, runs_db):
     import torch
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    result = train_lora(config(tmp_path, tiny_llama_dir, epochs=2))
+    result = train_lora(config(tmp_path, tiny_llama_dir, epochs=2), store=runs_db)
     folder = result.adapter_path
     assert (folder / "adapter_config.json").is_file() and (folder / "adapter_model.safetensors").is_file()
     assert (folder / "tokenizer.json").is_file() and (folder / "manifest.json").is_file()
@@ -94,13 +104,13 @@ def test_saved_adapter_reloads_to_identical_logits(tmp_path, tiny_llama_dir):
     assert not torch.allclose(got, plain), "the adapter makes no difference"
 
 
-def test_run_is_recorded_and_usable_as_a_backend(tmp_path, tiny_llama_dir, practicum_home):
+def test_run_is_recorded_and_usable_as_a_backend(tmp_path, tiny_llama_dir, practicum_home, runs_db):
     from practicum.agents.backends.base import GenerationOptions
     from practicum.agents.backends.spec import make_backend
     from practicum.storage.store import Store
     from practicum.storage.tuning_runs import get_tuning_run
 
-    result = train_lora(config(tmp_path, tiny_llama_dir, epochs=1))
+    result = train_lora(config(tmp_path, tiny_llama_dir, epochs=1), store=runs_db)
     assert result.adapter_path == practicum_home / "adapters" / str(result.run_id)
     store = Store()
     row = get_tuning_run(store, result.run_id)
@@ -114,7 +124,7 @@ def test_run_is_recorded_and_usable_as_a_backend(tmp_path, tiny_llama_dir, pract
     assert manifest["config"]["r"] == 4 and manifest["base_model"]["embedded"] is False
     assert manifest["metrics"]["adapter_bytes"] == (result.adapter_path / "adapter_model.safetensors").stat().st_size
 
-    backend = make_backend(f"local:adapter={result.run_id}")
+    backend = make_backend(f"local:adapter={result.run_id}", store=runs_db)
     # the run id resolves to the adapter, and the manifest to the base it was trained on
     assert backend.adapter == str(result.adapter_path) and backend.model_path == str(tiny_llama_dir.resolve())
     reply = backend.complete([SYSTEM, {"role": "user", "content": "What is 3 plus 4?"}],
@@ -122,20 +132,20 @@ def test_run_is_recorded_and_usable_as_a_backend(tmp_path, tiny_llama_dir, pract
     assert reply.usage.completion_tokens > 0
 
 
-def test_resume_continues_at_the_checkpoint_and_matches_an_uninterrupted_run(tmp_path, tiny_llama_dir):
+def test_resume_continues_at_the_checkpoint_and_matches_an_uninterrupted_run(tmp_path, tiny_llama_dir, runs_db):
     import torch
     from safetensors.torch import load_file
 
     cfg = config(tmp_path, tiny_llama_dir, epochs=3, batch_size=2, save_every=2, keep_checkpoints=0,
                  val_fraction=0.25, patience=0)
-    full = train_lora(cfg)
+    full = train_lora(cfg, store=runs_db)
     assert full.metrics["steps"] == 15  # 9 rows in batches of 2: 5 steps an epoch
     weights = load_file(str(full.adapter_path / "adapter_model.safetensors"))
     curve = full.metrics["train_loss"]
     checkpoint = full.adapter_path / "checkpoints" / "step-000006"  # mid-epoch 2
     assert checkpoint.is_dir()
 
-    resumed = train_lora(LoraTrainConfig(resume=str(checkpoint), progress=False))
+    resumed = train_lora(LoraTrainConfig(resume=str(checkpoint), progress=False), store=runs_db)
     assert resumed.run_id == full.run_id and resumed.adapter_path == full.adapter_path
     assert resumed.metrics["resumed_from_step"] == 6 and resumed.metrics["steps"] == 15
     assert [step for step, _ in resumed.metrics["train_loss"]] == list(range(1, 16))
@@ -144,23 +154,23 @@ def test_resume_continues_at_the_checkpoint_and_matches_an_uninterrupted_run(tmp
     assert all(torch.equal(again[k], weights[k]) for k in weights)
 
 
-def test_resume_refuses_changed_settings_or_data(tmp_path, tiny_llama_dir):
+def test_resume_refuses_changed_settings_or_data(tmp_path, tiny_llama_dir, runs_db):
     from practicum.errors import InputError
 
-    result = train_lora(config(tmp_path, tiny_llama_dir, epochs=1))
+    result = train_lora(config(tmp_path, tiny_llama_dir, epochs=1), store=runs_db)
     with pytest.raises(InputError, match="lr is 0.02 in the checkpoint, 0.5 was given"):
-        train_lora(LoraTrainConfig(resume=str(result.adapter_path), lr=0.5, progress=False))
+        train_lora(LoraTrainConfig(resume=str(result.adapter_path), lr=0.5, progress=False), store=runs_db)
     write_jsonl(tmp_path / "train.jsonl", teacher_rows(5))
     with pytest.raises(InputError, match="the data changed since the checkpoint"):
-        train_lora(LoraTrainConfig(resume=str(result.adapter_path), progress=False))
+        train_lora(LoraTrainConfig(resume=str(result.adapter_path), progress=False), store=runs_db)
 
 
-def test_early_stopping_keeps_the_best_adapter(tmp_path, tiny_llama_dir):
+def test_early_stopping_keeps_the_best_adapter(tmp_path, tiny_llama_dir, runs_db):
     from safetensors.torch import load_file
 
     # min_delta 100: no validation after the first counts as better, so patience 1 stops at the second
     result = train_lora(config(tmp_path, tiny_llama_dir, epochs=5, eval_every=1, patience=1, min_delta=100.0,
-                               save_every=1, keep_checkpoints=0, val_fraction=0.25))
+                               save_every=1, keep_checkpoints=0, val_fraction=0.25), store=runs_db)
     metrics = result.metrics
     assert metrics["stopped_early"] and metrics["steps"] == 2 and metrics["planned_steps"] == 15
     assert metrics["best_step"] == 1 and metrics["adapter_step"] == 1
@@ -171,13 +181,13 @@ def test_early_stopping_keeps_the_best_adapter(tmp_path, tiny_llama_dir):
     assert any((final[k] != at_last[k]).any() for k in final)
 
 
-def test_dpo_prefers_the_chosen_reply(tmp_path, tiny_llama_dir):
+def test_dpo_prefers_the_chosen_reply(tmp_path, tiny_llama_dir, runs_db):
     rows = [{"prompt": [SYSTEM, {"role": "user", "content": f"What is {i} plus 4?"}],
              "chosen": [{"role": "assistant", "content": "Can you tell me how you got that?"}],
              "rejected": [{"role": "assistant", "content": f"The answer is {i + 4}."}]} for i in range(12)]
     data = write_jsonl(tmp_path / "pairs.jsonl", rows)
     result = train_lora(config(tmp_path, tiny_llama_dir, data=str(data), epochs=4, lr=5e-2, dpo_beta=0.5,
-                               val_fraction=0.25))
+                               val_fraction=0.25), store=runs_db)
     metrics = result.metrics
     assert result.manifest["objective"] == "dpo"
     # policy == reference before training, so the first DPO loss is log 2
@@ -186,15 +196,15 @@ def test_dpo_prefers_the_chosen_reply(tmp_path, tiny_llama_dir):
     assert metrics["val_accuracy"][-1][1] == 1.0
 
 
-def test_validation_file_beside_the_export_is_used(tmp_path, tiny_llama_dir):
+def test_validation_file_beside_the_export_is_used(tmp_path, tiny_llama_dir, runs_db):
     write_jsonl(tmp_path / "train.val.jsonl", teacher_rows(3))
-    result = train_lora(config(tmp_path, tiny_llama_dir, epochs=1))
+    result = train_lora(config(tmp_path, tiny_llama_dir, epochs=1), store=runs_db)
     data = result.manifest["data"]
     assert data["validation"] == f"file {tmp_path / 'train.val.jsonl'}"
     assert data["train_examples"] == 12 and data["val_examples"] == 3
 
 
-def test_failed_run_is_marked_failed(tmp_path, tiny_llama_dir, monkeypatch):
+def test_failed_run_is_marked_failed(tmp_path, tiny_llama_dir, monkeypatch, runs_db):
     from practicum.storage.store import Store
     from practicum.storage.tuning_runs import list_tuning_runs
     from practicum.tuning.lora import trainer
@@ -204,7 +214,7 @@ def test_failed_run_is_marked_failed(tmp_path, tiny_llama_dir, monkeypatch):
 
     monkeypatch.setattr(trainer, "_train_step", boom)
     with pytest.raises(RuntimeError):
-        train_lora(config(tmp_path, tiny_llama_dir))
+        train_lora(config(tmp_path, tiny_llama_dir), store=runs_db)
     store = Store()
     [row] = list_tuning_runs(store, tuner="lora")
     store.close()
@@ -238,7 +248,7 @@ def test_loss_on_kept_positions_equals_the_models_own_masked_loss(tiny_llama_dir
     assert float(total) / n == pytest.approx(float(reference), rel=1e-5)
 
 
-def test_an_interrupted_run_names_its_checkpoint_and_resumes_from_it(tmp_path, tiny_llama_dir, monkeypatch):
+def test_an_interrupted_run_names_its_checkpoint_and_resumes_from_it(tmp_path, tiny_llama_dir, monkeypatch, runs_db):
     import torch
     from safetensors.torch import load_file
 
@@ -247,7 +257,7 @@ def test_an_interrupted_run_names_its_checkpoint_and_resumes_from_it(tmp_path, t
     from practicum.tuning.lora import trainer
 
     cfg = config(tmp_path, tiny_llama_dir, epochs=2, batch_size=2, save_every=2, val_fraction=0)
-    reference = train_lora(cfg)
+    reference = train_lora(cfg, store=runs_db)
     expected = load_file(str(reference.adapter_path / "adapter_model.safetensors"))
 
     real_step, calls = trainer._train_step, []
@@ -260,7 +270,7 @@ def test_an_interrupted_run_names_its_checkpoint_and_resumes_from_it(tmp_path, t
 
     monkeypatch.setattr(trainer, "_train_step", interrupted_at_the_fifth)
     with pytest.raises(KeyboardInterrupt):
-        train_lora(cfg)
+        train_lora(cfg, store=runs_db)
     monkeypatch.setattr(trainer, "_train_step", real_step)
     store = Store()
     row = get_tuning_run(store, reference.run_id + 1)
@@ -269,7 +279,7 @@ def test_an_interrupted_run_names_its_checkpoint_and_resumes_from_it(tmp_path, t
     checkpoint = row["error"].split("--resume ", 1)[1]
     assert checkpoint.endswith("step-000004")
 
-    resumed = train_lora(LoraTrainConfig(resume=checkpoint, progress=False))
+    resumed = train_lora(LoraTrainConfig(resume=checkpoint, progress=False), store=runs_db)
     assert resumed.run_id == reference.run_id + 1 and resumed.metrics["steps"] == reference.metrics["steps"]
     got = load_file(str(resumed.adapter_path / "adapter_model.safetensors"))
     assert all(torch.equal(got[k], expected[k]) for k in expected)

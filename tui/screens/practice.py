@@ -1,7 +1,9 @@
 """Practice: you type as the teacher, a simulated student answers from a background worker.
 
-Every turn is stored the moment it exists (yours on Enter, the student's when it arrives), so
-ending, quitting or a failing backend never loses what was said.
+A SessionRunner owns the stored session: it is created with your first turn, every turn is
+stored the moment it exists (yours on Enter, the student's when it arrives), so ending, quitting
+or a failing backend never loses what was said. The student is built from the student spec by
+the app's SpeakerBuilder, so a `program=` in it loads the compiled program.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, LoadingIndicator, Static
 
-from practicum.agents.session import HUMAN_END, Reply, SessionOptions, SessionState
+from practicum.agents.session import HUMAN_END, Reply, SessionOptions
 from practicum.scenarios.answers import states_answer
 from practicum.scenarios.model import Scenario
 from practicum.tui.widgets.scenario_panel import ScenarioPanel, opening_text
@@ -27,9 +29,9 @@ MAX_TURNS = 60
 
 @dataclass
 class StudentReady(Message):
-    """The student role and backend are built (or `error` says why not)."""
+    """The session runner, with the student role and backend built (or `error` says why not)."""
 
-    speaker: object | None
+    runner: object | None
     error: str = ""
 
 
@@ -54,9 +56,8 @@ class PracticeScreen(Screen):
         super().__init__()
         self.scenario = scenario
         self.student_spec = student_spec
-        self.state = SessionState(scenario, SessionOptions(max_turns=MAX_TURNS, seed=0, stop_on_answer=False))
-        self.session_id: int | None = None
-        self.speaker = None
+        self.options = SessionOptions(max_turns=MAX_TURNS, seed=0, stop_on_answer=False)
+        self.runner = None  # a SessionRunner once the student is ready
         self.thinking = False
         self.ended = False
         self.answered = False
@@ -92,38 +93,34 @@ class PracticeScreen(Screen):
         if text is not None:
             self.query_one("#thinking Label", Label).update(text)
 
+    @property
+    def session_id(self) -> int | None:
+        """The stored session's id (None until the first turn)."""
+        return None if self.runner is None else self.runner.session_id
+
     @work(thread=True, exclusive=True, group="student")
     def prepare_student(self) -> None:
-        """Build the student role and its backend; a bad spec is reported, not raised."""
+        """Build the student (role, compiled program, backend) and the session runner; a bad spec is reported."""
         try:
-            from practicum.agents.roles import Student
-            from practicum.agents.session import AgentSpeaker
+            from practicum.agents.runner import SessionRunner
+            from practicum.agents.session import HumanSpeaker
 
-            backend = self.app.backend_factory(self.student_spec)
-            speaker = AgentSpeaker(Student(), backend, self.state.options.student_options)
+            student = self.app.speaker_builder().speaker("student", self.student_spec, self.options.student_options)
+            runner = SessionRunner(self.app.store, self.scenario, HumanSpeaker("teacher"), student, self.options,
+                                   source="practice", extra_options={"via": "tui"})
         except Exception as exc:  # a bad spec or a backend bug must not crash the app
             self.post_message(StudentReady(None, str(exc) or type(exc).__name__))
         else:
-            self.post_message(StudentReady(speaker))
+            self.post_message(StudentReady(runner))
 
     @on(StudentReady)
     def _student_ready(self, message: StudentReady) -> None:
-        if message.speaker is None:
+        if message.runner is None:
             self.notify(message.error, title="Cannot start the student", severity="error", timeout=8)
             self.app.pop_screen()
             return
-        self.speaker = message.speaker
+        self.runner = message.runner
         self.show_thinking(None)
-
-    def ensure_session(self) -> int:
-        """Create the stored session at the first turn, so abandoned screens leave no empty sessions."""
-        if self.session_id is None:
-            self.session_id = self.app.store.create_session(
-                self.scenario, teacher_spec="human", student_spec=self.student_spec, seed=self.state.options.seed,
-                source="practice", options={"max_turns": MAX_TURNS, "via": "tui"},
-                programs={"student": self.speaker.module.describe()},
-            )
-        return self.session_id
 
     @on(Input.Submitted, "#reply")
     def _send(self, event: Input.Submitted) -> None:
@@ -139,25 +136,23 @@ class PracticeScreen(Screen):
         if not text:
             self.notify("Type a reply first (or Esc to end the session).", severity="warning")
             return
-        if self.thinking or self.speaker is None:
+        if self.thinking or self.runner is None:
             self.notify(f"Wait for {self.scenario.student_profile.name} to answer.", severity="warning")
             return
         event.input.value = ""
         self.add_turn(Reply(text=text, model="human"))
-        if self.state.done:
-            self.finish("completed", self.state.stop_reason)
+        if self.runner.state.done:
+            self.finish("completed", self.runner.state.stop_reason)
             return
         self.thinking = True
         self.show_thinking(f"{self.scenario.student_profile.name} is thinking…")
-        self.ask_student([*self.state.turns], self.state.turn_seed())
+        self.ask_student([*self.runner.state.turns], self.runner.state.turn_seed())
 
     def add_turn(self, reply: Reply) -> None:
-        """Append a reply to the session, store it, and show it."""
-        session_id = self.ensure_session()
-        turn = self.state.add(reply)
+        """Append a reply to the session (the runner stores it) and show it."""
+        turn = self.runner.add(reply)
         if turn is None:
             return
-        self.app.store.add_turn(session_id, turn)
         row = {**turn.__dict__, "latency_ms": turn.latency * 1000}
         chat = self.query_one("#chat", VerticalScroll)
         chat.mount(TurnCard(row, self.scenario.student_profile.name))
@@ -167,7 +162,7 @@ class PracticeScreen(Screen):
     def ask_student(self, history: list, seed: int | None) -> None:
         """Ask the student backend (slow: a model call) off the UI thread; post the reply back."""
         try:
-            reply = self.speaker.reply(self.scenario, history, seed)
+            reply = self.runner.speakers["student"].reply(self.scenario, history, seed)
         except Exception as exc:  # any backend failure ends the session as failed, never the app
             self.post_message(StudentReplied(None, str(exc) or type(exc).__name__))
         else:
@@ -184,22 +179,25 @@ class PracticeScreen(Screen):
             self.finish("failed", "error", message.error)
             return
         self.add_turn(message.reply)
-        turn = self.state.turns[-1]
+        turn = self.runner.state.turns[-1]
         if turn.role == "student" and not self.answered and states_answer(turn.text, self.scenario.answer):
             self.answered = True
             self.notify(f"{self.scenario.student_profile.name} stated the correct answer. Esc ends the session.")
-        if self.state.done:
-            self.finish("completed", self.state.stop_reason)
+        if self.runner.state.done:
+            self.finish("completed", self.runner.state.stop_reason)
 
     def finish(self, status: str, stop_reason: str, error: str = "") -> None:
         """Mark the stored session ended and show its summary."""
         self.ended = True
         reply = self.query_one("#reply", Input)
         reply.disabled = True
-        if self.session_id is None:
+        if self.session_id is None:  # no turn yet: nothing was stored, nothing to sum up
             self.app.pop_screen()
             return
-        self.app.store.finish_session(self.session_id, status, stop_reason, error=error)
+        if status == "failed":
+            self.runner.fail(error, stop_reason)
+        else:
+            self.runner.finish(stop_reason)
         session_id = self.session_id
 
         def after(choice: str | None) -> None:

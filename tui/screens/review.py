@@ -52,6 +52,8 @@ class ReviewScreen(Screen):
         self.index = 0
         self.dim_index = 0
         self.ratings: dict[tuple[int | None, str], dict] = {}
+        self.judge = ""  # the judge whose latest ratings are shown as suggestions
+        self.suggestions: dict[tuple[int | None, str], dict] = {}
 
     def compose(self) -> ComposeResult:
         """Transcript and side panel above the rubric."""
@@ -121,12 +123,26 @@ class ReviewScreen(Screen):
         idx = card.turn["idx"] if isinstance(card, TurnCard) else None
         return {dim: row for (turn_idx, dim), row in self.ratings.items() if turn_idx == idx}
 
+    def item_suggestions(self, card) -> dict[str, dict]:
+        """The judge's current ratings of one item, by dimension (suggestions, never the rater's scores)."""
+        idx = card.turn["idx"] if isinstance(card, TurnCard) else None
+        return {dim: row for (turn_idx, dim), row in self.suggestions.items() if turn_idx == idx}
+
     def reload_ratings(self) -> None:
-        """Read the rater's current ratings and redraw every card."""
+        """Read the rater's current ratings and the newest judge's, and redraw every card."""
         rater = self.app.rater
-        self.ratings = current_ratings(self.app.store, self.session_id, rater) if rater else {}
+        store = self.app.store
+        self.ratings = current_ratings(store, self.session_id, rater) if rater else {}
+        judges = {name: current_ratings(store, self.session_id, name)
+                  for name in session_raters(store, self.session_id) if name.startswith("judge:") and name != rater}
+        self.judge = max(judges, key=lambda name: max(row["id"] for row in judges[name].values()), default="")
+        self.suggestions = judges.get(self.judge, {})
         for card in self.items:
-            card.set_scores(self.dimensions(card), self.item_ratings(card))
+            if isinstance(card, TurnCard):
+                card.set_scores(self.dimensions(card), self.item_ratings(card), self.item_suggestions(card),
+                                self.judge.split("@")[0])
+            else:
+                card.set_scores(self.dimensions(card), self.item_ratings(card))
 
     def select(self, index: int) -> None:
         """Move the cursor to an item and show its rubric."""
@@ -150,7 +166,9 @@ class ReviewScreen(Screen):
         rater = self.app.rater or "you (name asked at the first score)"
         title = f"Rating {what} as {rater}"
         scores = {dim: row["score"] for dim, row in self.item_ratings(card).items() if row["score"] is not None}
-        self.query_one(RubricPanel).show(title, self.dimensions(), scores, self.dim_index)
+        suggested = {dim: row["score"] for dim, row in self.item_suggestions(card).items()
+                     if row["score"] is not None}
+        self.query_one(RubricPanel).show(title, self.dimensions(), scores, self.dim_index, suggested)
 
     # -- actions ---------------------------------------------------------------------------------
 

@@ -1,8 +1,9 @@
 """Watch: an agent teacher and an agent student tutor each other; turns appear as they are generated.
 
-The session runs in a thread worker through the same `simulate` loop as `practicum simulate`,
-storing each turn as it comes. Cancelling takes effect between turns; a cancelled or failed
-session stays stored with status interrupted or failed.
+The session runs in a thread worker through the same SessionRunner as `practicum simulate`,
+with speakers from the app's SpeakerBuilder (so `program=` loads the compiled program), storing
+each turn as it comes. Cancelling takes effect between turns; a cancelled or failed session stays
+stored with status interrupted or failed (a session cancelled before its first turn leaves none).
 """
 
 from __future__ import annotations
@@ -130,48 +131,26 @@ class WatchScreen(Screen):
     @work(thread=True, exclusive=True, group="watch")
     def run_session(self, teacher_spec: str, student_spec: str, max_turns: int) -> None:
         """Generate and store the session turn by turn; check for cancellation between turns."""
-        from practicum.agents.roles import Student, Teacher
-        from practicum.agents.session import AgentSpeaker, SessionOptions, simulate
+        from practicum.agents.runner import SessionRunner
+        from practicum.agents.session import SessionOptions
 
         worker = get_current_worker()
-        store = self.app.store
-        session_id = None
+        builder = self.app.speaker_builder()
         try:
-            backends: dict = {}
-            for spec in (teacher_spec, student_spec):
-                if spec not in backends:
-                    backends[spec] = self.app.backend_factory(spec)
             options = SessionOptions(max_turns=max_turns, seed=0)
-            teacher, student = Teacher(), Student()
-            session_id = store.create_session(
-                self.scenario, teacher_spec=teacher_spec, student_spec=student_spec, seed=options.seed,
-                source="simulated", options={"max_turns": max_turns, "via": "tui"},
-                programs={"teacher": teacher.describe(), "student": student.describe()},
+            runner = SessionRunner(
+                self.app.store, self.scenario, builder.speaker("teacher", teacher_spec, options.teacher_options),
+                builder.speaker("student", student_spec, options.student_options), options, source="simulated",
+                extra_options={"via": "tui"}, on_created=lambda session_id: self.post_message(WatchStarted(session_id)),
             )
-            self.post_message(WatchStarted(session_id))
-            turns = simulate(
-                self.scenario, AgentSpeaker(teacher, backends[teacher_spec], options.teacher_options),
-                AgentSpeaker(student, backends[student_spec], options.student_options), options,
-                on_turn=lambda turn: store.add_turn(session_id, turn),
-            )
-            while True:
-                if worker.is_cancelled:
-                    store.finish_session(session_id, "interrupted", "cancelled")
-                    self.post_message(WatchEnded("interrupted", "cancelled"))
-                    return
-                try:
-                    turn = next(turns)
-                except StopIteration as stop:
-                    transcript = stop.value
-                    break
+            for turn in runner.play(cancelled=lambda: worker.is_cancelled):
                 self.post_message(TurnArrived(turn))
-            store.finish_session(session_id, "completed", transcript.stop_reason)
-            self.post_message(WatchEnded("completed", transcript.stop_reason))
-        except Exception as exc:  # a failing backend fails this session, never the app
-            error = str(exc) or type(exc).__name__
-            if session_id is not None:
-                store.finish_session(session_id, "failed", "error", error=error)
-            self.post_message(WatchEnded("failed", "error", error))
+            outcome = runner.outcome
+            self.post_message(WatchEnded(outcome.status, outcome.reason, outcome.error))
+        except Exception as exc:  # a failing backend fails this session (the runner stored it), never the app
+            self.post_message(WatchEnded("failed", "error", str(exc) or type(exc).__name__))
+        finally:
+            builder.close()
 
     @on(WatchStarted)
     def _started(self, message: WatchStarted) -> None:

@@ -8,8 +8,10 @@ from textual.widgets import Static
 from practicum.evaluation.rubric import Dimension
 
 
-def rubric_text(title: str, dimensions: list[Dimension], scores: dict[str, float], current: int) -> Text:
-    """A title with the current dimension's help, then one line per dimension: cursor, label, dots, score.
+def rubric_text(title: str, dimensions: list[Dimension], scores: dict[str, float], current: int,
+                suggestions: dict[str, float] | None = None) -> Text:
+    """A title with the current dimension's help, then one line per dimension: cursor, label, dots, score,
+    and the judge's suggested score (if any) after it.
 
     The stylesheet keeps each line to one row (cut with an ellipsis): the panel is as tall as the rubric.
     """
@@ -34,12 +36,15 @@ def rubric_text(title: str, dimensions: list[Dimension], scores: dict[str, float
         text.append(f" {score:g}" if score is not None else " –", style="bold green" if score is not None else "dim")
         if dim.low != 1:
             text.append(f"  ({dim.low}-{dim.high})", style="dim")
+        if suggestions and suggestions.get(dim.name) is not None:
+            text.append(f"  judge {suggestions[dim.name]:g}", style="italic blue")
     return text
 
 
 class RubricPanel(Static):
     """Shows the rubric of the item under the cursor; the screen owns the state and calls `show`."""
 
-    def show(self, title: str, dimensions: list[Dimension], scores: dict[str, float], current: int) -> None:
-        """Redraw for an item."""
-        self.update(rubric_text(title, dimensions, scores, current))
+    def show(self, title: str, dimensions: list[Dimension], scores: dict[str, float], current: int,
+             suggestions: dict[str, float] | None = None) -> None:
+        """Redraw for an item (with a judge's suggested scores, shown apart from the rater's)."""
+        self.update(rubric_text(title, dimensions, scores, current, suggestions))

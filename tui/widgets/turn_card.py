@@ -1,4 +1,5 @@
-"""A turn shown as a chat bubble: who spoke, the teacher move, tokens, latency, and current scores."""
+"""A turn shown as a chat bubble: who spoke, the teacher move, tokens, latency, current scores, and a judge's
+suggested scores (in their own colour, never mixed with a person's)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,20 @@ def scores_line(dimensions: list[Dimension], ratings: dict[str, dict]) -> Text |
     return line if line.plain else None
 
 
+def suggestions_line(dimensions: list[Dimension], suggestions: dict[str, dict], judge: str = "") -> Text | None:
+    """'judge suggests: Mistake identification 5 · Coherence 3' from a judge's ratings of a turn."""
+    parts = [f"{d.label} {suggestions[d.name]['score']:g}" for d in dimensions
+             if d.name in suggestions and suggestions[d.name]["score"] is not None]
+    if suggestions.get("revealing_of_the_answer", {}).get("score") == 0:
+        parts.append("reveals the answer")
+    if not parts:
+        return None
+    line = Text()
+    line.append(f"{judge or 'judge'} suggests: ", style="italic dim")
+    line.append(" · ".join(parts), style="italic blue")
+    return line
+
+
 class TurnCard(Static):
     """One turn of a transcript; the screen marks the selected one with the `-selected` class."""
 
@@ -58,15 +73,16 @@ class TurnCard(Static):
         self.add_class(f"-{turn['role']}")
         self.set_scores([], {})
 
-    def set_scores(self, dimensions: list[Dimension], ratings: dict[str, dict]) -> None:
-        """Redraw with the current scores of this turn (dimension name -> rating row)."""
+    def set_scores(self, dimensions: list[Dimension], ratings: dict[str, dict],
+                   suggestions: dict[str, dict] | None = None, judge: str = "") -> None:
+        """Redraw with the current scores of this turn (dimension name -> rating row) and a judge's suggestions."""
         body = turn_header(self.turn, self.student_name)
         body.append("\n")
         body.append(self.turn["text"])
-        line = scores_line(dimensions, ratings)
-        if line is not None:
-            body.append("\n")
-            body.append_text(line)
+        for line in (scores_line(dimensions, ratings), suggestions_line(dimensions, suggestions or {}, judge)):
+            if line is not None:
+                body.append("\n")
+                body.append_text(line)
         self.update(body)
 
 

@@ -10,7 +10,7 @@ one's, so formats with per-message weights do not repeat the history for every t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from practicum.tuning.datasets.selection import Alternative, ExportFilters, SessionData
 
@@ -103,3 +103,4 @@ class ExportRow:
     data: dict
     learned: int = 0  # replies learned from this record
     context_only: int = 0  # replies present only as context (weight 0)
+    meta: dict = field(default_factory=dict)  # session, turn and scenario fields (example_meta)

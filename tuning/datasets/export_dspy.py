@@ -2,8 +2,8 @@
 
 A file holds `{"format": "practicum.dspy-examples", "role", "signature", "input_keys",
 "output_key", "examples": [...]}`; each example has the signature's fields (`situation`,
-`dialogue`, `reply`) exactly as `Role.inputs` builds them at run time, plus `meta` (session,
-turn, scenario) for tracing. `load_dspy_examples` returns `dspy.Example`s with the inputs marked.
+`dialogue`, `reply`) exactly as `Role.inputs` builds them at run time, plus `meta`: session, turn,
+move and the whole scenario as data (`example_meta`), which the DSPy objective reads. `load_dspy_examples` returns `dspy.Example`s with the inputs marked.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from practicum.errors import InputError
+from practicum.tuning.datasets.example_meta import example_meta
 from practicum.tuning.datasets.examples import ExportRow, TurnExample
 from practicum.tuning.datasets.selection import ExportFilters, SessionData
 
@@ -30,9 +31,8 @@ def dspy_rows(items: list[tuple[SessionData, list[TurnExample]]], filters: Expor
                 continue
             data = {key: example.inputs[key] for key in INPUT_KEYS}
             data[OUTPUT_KEY] = example.completion
-            data["meta"] = {"session_id": session.session_id, "turn_idx": example.turn_idx,
-                            "scenario_id": session.scenario.id, "move": example.move}
-            rows.append(ExportRow(session.scenario.id, session.session_id, data, learned=1))
+            data["meta"] = example_meta(session, example.turn_idx, example.move)
+            rows.append(ExportRow(session.scenario.id, session.session_id, data, learned=1, meta=data["meta"]))
     return rows
 
 

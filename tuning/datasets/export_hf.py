@@ -6,10 +6,12 @@
   TRL's `{"messages": [...]}` type cannot mark a message as context-only.
 - `hf-dpo`: `{"prompt": [...], "chosen": [assistant], "rejected": [assistant]}`.
 - `hf-kto`: `{"prompt": [...], "completion": [assistant], "label": true|false}`.
+Each row's scenario fields go to the sidecar `NAME.meta.jsonl` (see example_meta), not into the row.
 """
 
 from __future__ import annotations
 
+from practicum.tuning.datasets.example_meta import example_meta
 from practicum.tuning.datasets.examples import ExportRow, TurnExample, assistant
 from practicum.tuning.datasets.preferences import DEFAULT_KTO_THRESHOLD, alternatives_at, kto_labels, preference_pairs
 from practicum.tuning.datasets.selection import ExportFilters, SessionData
@@ -19,7 +21,8 @@ def hf_sft_rows(items: list[tuple[SessionData, list[TurnExample]]], filters: Exp
     """One prompt-completion row per learned turn."""
     return [
         ExportRow(session.scenario.id, session.session_id,
-                  {"prompt": example.prompt, "completion": [assistant(example.completion)]}, learned=1)
+                  {"prompt": example.prompt, "completion": [assistant(example.completion)]}, learned=1,
+                  meta=example_meta(session, example.turn_idx, example.move))
         for session, examples in items for example in examples if example.learned
     ]
 
@@ -31,7 +34,8 @@ def hf_dpo_rows(items: list[tuple[SessionData, list[TurnExample]]], filters: Exp
         for example in examples:
             for chosen, rejected in preference_pairs(alternatives_at(session, example), filters, settings.min_margin):
                 data = {"prompt": example.prompt, "chosen": [assistant(chosen.text)], "rejected": [assistant(rejected.text)]}
-                rows.append(ExportRow(session.scenario.id, session.session_id, data, learned=1))
+                rows.append(ExportRow(session.scenario.id, session.session_id, data, learned=1,
+                                      meta=example_meta(session, example.turn_idx, example.move)))
     return rows
 
 
@@ -45,5 +49,6 @@ def hf_kto_rows(items: list[tuple[SessionData, list[TurnExample]]], filters: Exp
         for example in examples:
             for alt, label in kto_labels(alternatives_at(session, example), threshold):
                 data = {"prompt": example.prompt, "completion": [assistant(alt.text)], "label": label}
-                rows.append(ExportRow(session.scenario.id, session.session_id, data, learned=1))
+                rows.append(ExportRow(session.scenario.id, session.session_id, data, learned=1,
+                                      meta=example_meta(session, example.turn_idx, example.move)))
     return rows

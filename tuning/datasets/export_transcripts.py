@@ -23,5 +23,6 @@ def dialogue_rows(items: list[tuple[SessionData, list[TurnExample]]], filters: E
             dialogue.append(item)
         data = {"scenario": session.scenario.model_dump(), "dialogue": dialogue,
                 "meta": {"session_id": session.session_id, "source": session.source}}
-        rows.append(ExportRow(session.scenario.id, session.session_id, data, learned=sum(1 for e in examples if e.learned)))
+        rows.append(ExportRow(session.scenario.id, session.session_id, data,
+                              learned=sum(1 for e in examples if e.learned), meta=data["meta"]))
     return rows

@@ -2,8 +2,10 @@
 
 `export_dataset` is the one entry point the CLI, the TUI and the tuners call. It writes the
 training file at `out` and, when the split puts any scenario on the validation side, a
-validation file beside it (`NAME.val.jsonl`); then it records a manifest row in `datasets`
-(filters, counts, files, a SHA-256 over the files' bytes) and returns the same numbers.
+validation file beside it (`NAME.val.jsonl`), and for formats whose rows hold only an outside
+schema's keys, each file's scenario metadata beside it (`NAME.meta.jsonl`, see example_meta);
+then it records a manifest row in `datasets` (filters, counts, files, a SHA-256 over the data
+files' bytes) and returns the same numbers.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from practicum.errors import InputError
 from practicum.storage.dataset_queries import record_dataset
 from practicum.storage.store import Store
 from practicum.tuning.datasets import export_dspy, export_hf, export_openai, export_transcripts
+from practicum.tuning.datasets.example_meta import SIDECAR_FORMATS, meta_path, render_meta
 from practicum.tuning.datasets.examples import ExportRow, make_role, turn_examples
 from practicum.tuning.datasets.selection import ExportFilters, select_sessions
 from practicum.tuning.datasets.splitting import problem_key, validation_groups
@@ -56,6 +59,7 @@ class ExportResult:
     content_hash: str
     dataset_id: int
     dropped: dict[str, int] = field(default_factory=dict)
+    metadata_files: dict[str, str] = field(default_factory=dict)  # side -> NAME.meta.jsonl (example_meta)
 
 
 def validation_path(out: Path) -> Path:
@@ -92,18 +96,27 @@ def export_dataset(
     if sides["validation"]:
         files["validation"] = validation_path(out)
     digest = hashlib.sha256()
+    metadata_files: dict[str, str] = {}
     for side, path in files.items():
         data = _render(fmt, sides[side], filters.role)
         _write_atomically(path, data)
         digest.update(data)
+        sidecar = meta_path(path)
+        if fmt in SIDECAR_FORMATS:
+            _write_atomically(sidecar, render_meta([row.meta for row in sides[side]]))
+            metadata_files[side] = str(sidecar)
+        elif sidecar.exists():
+            sidecar.unlink()  # left by an earlier export to this name in another format: it would not line up
     counts = _counts(sides, items, selection)
     counts["problems"] = {side: len({group[r.scenario_id] for r in rs}) for side, rs in sides.items()}
     manifest_filters = {**filters.model_dump(), "val_fraction": settings.val_fraction, "seed": settings.seed,
                         "min_margin": settings.min_margin, "kto_threshold": settings.kto_threshold}
     file_names = {side: str(path) for side, path in files.items()}
-    dataset_id = record_dataset(store, fmt=fmt, path=str(out), files=file_names, filters=manifest_filters,
+    recorded = {**file_names, **{f"{side}_metadata": path for side, path in metadata_files.items()}}
+    dataset_id = record_dataset(store, fmt=fmt, path=str(out), files=recorded, filters=manifest_filters,
                                 counts=counts, content_hash=digest.hexdigest())
-    return ExportResult(fmt, file_names, counts, digest.hexdigest(), dataset_id, dict(selection.dropped))
+    return ExportResult(fmt, file_names, counts, digest.hexdigest(), dataset_id, dict(selection.dropped),
+                        metadata_files)
 
 
 def _render(fmt: str, rows: list[ExportRow], role: str) -> bytes:

@@ -7,9 +7,10 @@ Four record shapes, one per JSON object (a .jsonl line, or an item of a .json ar
 - `mathdial`: MathDial rows, parsed by `practicum.scenarios.mathdial` with teacher-move labels kept.
 
 A record may name its scenario (`"scenario": {...}` or an id); otherwise one is built from its
-`problem`/`question`, `answer`, `subject`, `grade` fields or, for chat records, from a practicum
-teacher prompt in the system message (so practicum's own exports import back to the same
-scenario and turns). Parsers are pure: every problem is an InputError naming the record and field.
+`problem`/`question`, `answer`, `subject`, `grade` fields. Practicum's own OpenAI exports carry
+each row's scenario as data in a sidecar file that `importing` merges into the record, so they
+import back to the same scenario and turns; no prompt text is read back into fields. Parsers are
+pure: every problem is an InputError naming the record and field.
 """
 
 from __future__ import annotations
@@ -34,12 +35,6 @@ TEACHER_ROLES = ("assistant", "user")
 _ROLE_ALIASES = {"teacher": TEACHER, "tutor": TEACHER, "student": STUDENT, "learner": STUDENT}
 _CHAT_SYSTEM_ROLES = ("system", "developer")
 _TITLE_WORDS = 8
-# Lines of practicum's teacher prompt (agents.roles.teacher_situation), read back on import.
-_SITUATION_FIELDS = {
-    "Goal: ": "objective", "Problem: ": "problem", "Correct answer: ": "answer",
-    "The student's attempt: ": "incorrect_solution",
-}
-_STUDENT_LINE = re.compile(r"^Student: (?P<name>.+?), grade (?P<grade>[^.]+)\. Subject: (?P<subject>.+?)\.$")
 
 ScenarioLookup = Callable[[str], "Scenario | None"]
 
@@ -181,12 +176,12 @@ def _parse_openai_chat(record: dict, options: ImportOptions) -> DialogueRecord:
         else:
             raise InputError(f"{where}.role: expected system, user or assistant, got {chat_role!r}")
     system = "\n\n".join(system_parts)
-    situation = _read_situation(system)
-    scenario = _scenario_for(record, options, said, situation=situation)
+    scenario = _scenario_for(record, options, said)
     if said and said[0][1] == _opening_text(scenario):
         said = said[1:]  # the student's attempt that practicum puts in every prompt, not a turn
     turns = [_turn(i, role, text) for i, (role, text) in enumerate(said)]
-    return _record(record, turns, options, {"system": system} if system and not situation else {}, scenario=scenario)
+    keep_system = system and not _is_practicum_prompt(system, scenario)
+    return _record(record, turns, options, {"system": system} if keep_system else {}, scenario=scenario)
 
 
 def _parse_io_pair(record: dict, options: ImportOptions) -> DialogueRecord:
@@ -213,23 +208,11 @@ def _record(record: dict, turns: list[Turn], options: ImportOptions, extra: dict
     return DialogueRecord(scenario, turns, metadata)
 
 
-def _read_situation(system: str) -> dict[str, str]:
-    """Fields of a practicum teacher prompt found in a system message (empty when there is none)."""
-    found: dict[str, str] = {}
-    current = None
-    for line in system.splitlines():
-        match = _STUDENT_LINE.match(line)
-        prefix = next((p for p in _SITUATION_FIELDS if line.startswith(p)), None)
-        if match:
-            found.update({k: v.strip() for k, v in match.groupdict().items()})
-            current = None
-        elif prefix:
-            current = _SITUATION_FIELDS[prefix]
-            found[current] = line[len(prefix):]
-        elif current:
-            found[current] += "\n" + line
-    found = {key: value.strip() for key, value in found.items()}
-    return found if {"problem", "answer"} <= set(found) else {}
+def _is_practicum_prompt(system: str, scenario: Scenario) -> bool:
+    """True when the system message holds practicum's teacher prompt for this scenario (derivable again)."""
+    from practicum.agents.roles import teacher_situation
+
+    return teacher_situation(scenario) in system
 
 
 def _opening_text(scenario: Scenario) -> str:
@@ -238,9 +221,7 @@ def _opening_text(scenario: Scenario) -> str:
     return opening_turn(scenario)["text"]
 
 
-def _scenario_for(
-    record: dict, options: ImportOptions, said: list[tuple[str, str]], situation: dict | None = None,
-) -> Scenario:
+def _scenario_for(record: dict, options: ImportOptions, said: list[tuple[str, str]]) -> Scenario:
     if options.scenario is not None:
         return options.scenario
     given = record.get("scenario", record.get("scenario_id"))
@@ -254,7 +235,7 @@ def _scenario_for(
         if found is None:
             raise InputError(f"scenario: no stored or built-in scenario '{given.strip()}'")
         return found
-    return _synthesized_scenario(record, options, said, situation or {})
+    return _synthesized_scenario(record, options, said)
 
 
 def _as_text(mapping: dict, keys: tuple[str, ...]) -> dict:
@@ -265,11 +246,11 @@ def _as_text(mapping: dict, keys: tuple[str, ...]) -> dict:
     return data
 
 
-def _synthesized_scenario(record: dict, options: ImportOptions, said: list[tuple[str, str]], situation: dict) -> Scenario:
+def _synthesized_scenario(record: dict, options: ImportOptions, said: list[tuple[str, str]]) -> Scenario:
     """A scenario made from the record's own fields; records with the same problem share it."""
     def pick(*keys: str) -> str:
         for key in keys:
-            value = situation.get(key) if key in situation else record.get(key)
+            value = record.get(key)
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 value = str(value)
             if isinstance(value, str) and value.strip():

@@ -1,7 +1,9 @@
 """Import a dialogue file into the store, one transaction per record, with a per-line report.
 
 A bad record never stops the rest and is never half-written: each record is parsed completely
-before `Store.import_transcript` stores its scenario, session and turns all-or-nothing. A record
+before `Store.import_transcript` stores its scenario, session and turns all-or-nothing. A file
+practicum exported with a metadata sidecar (`NAME.meta.jsonl`, see example_meta) gives each
+record its scenario from there, as data. A record
 already imported (same scenario and turns) is skipped, so importing a file twice is harmless.
 """
 
@@ -14,6 +16,7 @@ from pathlib import Path
 from practicum.errors import InputError
 from practicum.storage.dataset_queries import find_imported
 from practicum.storage.store import Store
+from practicum.tuning.datasets.example_meta import read_sidecar
 from practicum.tuning.datasets.importers import FORMATS, ImportOptions, detect_format, parse_record, read_records
 
 
@@ -48,9 +51,12 @@ def import_file(
     """Import every record of `path`; `fmt` 'auto' takes the format of the first recognisable record."""
     path = Path(path)
     options = options or ImportOptions()
+    from practicum.tuning.datasets import import_mrbench  # MRBench: dialogues with rated candidate responses
+    if fmt == import_mrbench.FORMAT or (fmt == "auto" and import_mrbench.looks_like_mrbench(path)):
+        return import_mrbench.import_mrbench(store, path, source=source, on_record=on_record)
     if fmt != "auto" and fmt not in FORMATS:
         raise InputError(f"unknown import format '{fmt}' (choose from auto, {', '.join(FORMATS)})")
-    records = list(read_records(path))
+    records = with_sidecar_scenarios(path, list(read_records(path)))
     report = ImportReport(path=str(path), format=fmt)
     if fmt == "auto":
         for where, record in records:
@@ -66,6 +72,19 @@ def import_file(
             on_record(where)
         _import_one(store, report, where, record, options, source or report.format)
     return report
+
+
+def with_sidecar_scenarios(path: Path, records: list[tuple[str, object]]) -> list[tuple[str, object]]:
+    """Records with the scenario of their sidecar metadata (NAME.meta.jsonl) where they name none themselves."""
+    metas = read_sidecar(path, len(records))
+    if metas is None:
+        return records
+    merged = []
+    for (where, record), meta in zip(records, metas):
+        if isinstance(record, dict) and "scenario" not in record and "scenario_id" not in record and "scenario" in meta:
+            record = {**record, "scenario": meta["scenario"]}
+        merged.append((where, record))
+    return merged
 
 
 def _import_one(store: Store, report: ImportReport, where: str, record, options: ImportOptions, source: str) -> None:

@@ -57,7 +57,6 @@ class DspyTuneConfig:
     seed: int = _opt(0, "Seed for sampling the examples, the split, the optimizers and the replies.")
     output: str | None = _opt(None, "Program file to write (default: $PRACTICUM_HOME/programs/<run id>/program.json).")
     register: bool = _opt(True, "Record the run in the tuning_runs table.")
-    db: str | None = _opt(None, "SQLite database (default: $PRACTICUM_DB or $PRACTICUM_HOME/practicum.db).")
 
     def check(self) -> "DspyTuneConfig":
         """Raise InputError naming the first field whose value is out of range; return self."""

@@ -4,8 +4,9 @@ The export (`practicum export --format dspy`) holds one example per turn of the 
 with the inputs exactly as the running role builds them. Validation comes from the export's
 own validation file (NAME.val.json beside it) or `--val`; without one the examples are split
 here by problem, like every split in practicum, so no problem is on both sides. Each example's
-`meta` (session, scenario, move) is used to look up the scenario's facts (answer, worked
-solution) in the store, then dropped: demos saved in a program carry only the signature's fields.
+`meta` (session, move and the scenario as data, see datasets/example_meta) gives the objective
+the scenario's facts (answer, worked solution) and the split its problem, then is dropped: demos
+saved in a program carry only the signature's fields. Nothing is read back out of the prompt.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from types import SimpleNamespace
 from practicum.errors import InputError
 from practicum.tuning.datasets.export_dspy import FORMAT_NAME, INPUT_KEYS, OUTPUT_KEY, load_dspy_examples
 from practicum.tuning.datasets.splitting import problem_key, validation_groups
-from practicum.tuning.dspy_tuner.objective import situation_fields
 
 
 @dataclass
@@ -32,6 +32,7 @@ class ExampleSets:
     val_source: str
     data_hash: str
     scenario_ids: dict[str, str] = field(default_factory=dict)  # situation text -> scenario id (from meta)
+    scenarios: dict[str, dict] = field(default_factory=dict)  # situation text -> scenario fields (meta.scenario)
     moves: dict[str, int] = field(default_factory=dict)  # move label -> count of training examples
 
 
@@ -64,9 +65,10 @@ def files_sha256(*paths) -> str:
 
 
 def problem_of(example) -> str:
-    """The split group of an example: its problem text, hashed as the exporter's split does."""
-    problem = situation_fields(example.situation).get("Problem") or example.situation
-    return problem_key(SimpleNamespace(problem=problem))
+    """The split group of an example: its scenario's problem (the whole situation in an export without
+    scenario metadata), hashed as the exporter's split does."""
+    scenario = (example.get("meta") or {}).get("scenario") or {}
+    return problem_key(SimpleNamespace(problem=scenario.get("problem") or example.situation))
 
 
 def split_by_problem(examples: list, val_fraction: float, seed: int) -> tuple[list, list]:
@@ -75,15 +77,17 @@ def split_by_problem(examples: list, val_fraction: float, seed: int) -> tuple[li
     return [e for e in examples if problem_of(e) not in groups], [e for e in examples if problem_of(e) in groups]
 
 
-def _strip(examples: list, scenario_ids: dict[str, str], moves: dict[str, int] | None = None) -> list:
-    """Keep only the signature's fields; remember each situation's scenario id and count moves."""
+def _strip(examples: list, sets: ExampleSets, moves: dict[str, int] | None = None) -> list:
+    """Keep only the signature's fields; remember each situation's scenario (id and fields) and count moves."""
     import dspy
 
     kept = []
     for example in examples:
         meta = example.get("meta") or {}
         if meta.get("scenario_id"):
-            scenario_ids.setdefault(example.situation, meta["scenario_id"])
+            sets.scenario_ids.setdefault(example.situation, meta["scenario_id"])
+        if isinstance(meta.get("scenario"), dict):
+            sets.scenarios.setdefault(example.situation, meta["scenario"])
         if moves is not None:
             label = meta.get("move") or "unlabelled"
             moves[label] = moves.get(label, 0) + 1
@@ -119,8 +123,7 @@ def load_example_sets(data: str | Path, val: str | Path | None, role: str, *, va
         raise InputError(f"{data}: no training examples")
     if not held:
         raise InputError(f"{data}: no validation examples; give --val FILE or a larger file to split")
-    scenario_ids: dict[str, str] = {}
-    moves: dict[str, int] = {}
-    train = _strip(_sample(train, max_train, seed), scenario_ids, moves)
-    held = _strip(_sample(held, max_val, seed + 1), scenario_ids)
-    return ExampleSets(train, held, source, files_sha256(data, val_path), scenario_ids, moves)
+    sets = ExampleSets([], [], source, files_sha256(data, val_path))
+    sets.train = _strip(_sample(train, max_train, seed), sets, sets.moves)
+    sets.val = _strip(_sample(held, max_val, seed + 1), sets)
+    return sets

@@ -20,7 +20,9 @@ Student replies are scored for fidelity to a simulated struggling student:
                 - 0.25 if it runs past 40 words (students here answer in a sentence or two)
                 - 0.25 if it talks like the tutor (praises, assigns the next step)
 
-For GEPA the same numbers come with feedback text that says what to change.
+For GEPA the same numbers come with feedback text that says what to change. The scenario's facts
+(answer, worked solution, the student's attempt) come from the examples' metadata as data
+(`tuner.make_objective`), never from the prompt text.
 """
 
 from __future__ import annotations
@@ -62,34 +64,6 @@ class Judgement:
     empty: bool = False
 
 
-SITUATION_KEYS = ("Student", "Goal", "Problem", "Correct answer", "The student's attempt", "What you know",
-                  "What you believe", "Confidence", "Your attempt")
-
-
-def situation_fields(situation: str) -> dict[str, str]:
-    """Read the `Key: value` lines of a rendered situation (roles.teacher_situation / student_situation).
-
-    A line that does not start with a known key continues the previous value (attempts span lines).
-    """
-    fields: dict[str, str] = {}
-    current = None
-    for line in (situation or "").splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key.strip() in SITUATION_KEYS and key.strip() not in fields:
-            current = key.strip()
-            fields[current] = value.strip()
-        elif current is not None and line.strip():
-            fields[current] = f"{fields[current]} {line.strip()}".strip()
-    return fields
-
-
-def facts_from_situation(situation: str) -> ProblemFacts:
-    """Problem facts from the teacher's situation text (the student's situation has no answer)."""
-    f = situation_fields(situation)
-    attempt = f.get("The student's attempt") or f.get("Your attempt") or ""
-    return ProblemFacts.from_texts(f.get("Correct answer", ""), f.get("Problem", ""), "", attempt)
-
-
 def spoken_turns(dialogue: list[dict]) -> list[dict]:
     """The dialogue without the prompt-only opening line (Role.inputs always puts the student's attempt first)."""
     return list(dialogue[1:]) if dialogue and dialogue[0].get("role") == STUDENT else list(dialogue)
@@ -111,10 +85,10 @@ class TeacherObjective:
 
     role = TEACHER
 
-    def __init__(self, classifier, facts_for: FactsFor | None = None):
-        """`classifier` is a MoveClassifier; `facts_for(example)` gives its ProblemFacts (default: parsed)."""
+    def __init__(self, classifier, facts_for: FactsFor):
+        """`classifier` is a MoveClassifier; `facts_for(example)` gives the ProblemFacts of its scenario."""
         self.classifier = classifier
-        self.facts_for = facts_for or (lambda example: facts_from_situation(_field(example, "situation", "")))
+        self.facts_for = facts_for
 
     def judge(self, example, reply: str) -> Judgement:
         """Score one reply to `example` (which holds `situation` and `dialogue`)."""

@@ -1,6 +1,7 @@
 """One DSPy tuning run: examples -> objective before -> compile -> objective after -> JSON program + run row.
 
-`tune_dspy(DspyTuneConfig(data=...))` is the entry point for the CLI and the tuning loop. The
+`tune_dspy(DspyTuneConfig(data=...), store=store)` is the entry point; `DspyTuner` is the same
+behind the `Tuner` protocol (practicum.tuning.tuner), for the CLI and the tuning loop. The
 objective is measured before and after on the same validation examples with the same seeds,
 generating the replies in batches through the backend with the messages `Role.messages`
 would send (identical to what the DSPy path sends). The compiled program is saved as DSPy JSON
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -21,13 +21,13 @@ from typing import Callable
 
 from practicum.agents.backends.base import GenerationOptions
 from practicum.records import STUDENT
-from practicum.errors import PracticumError
+from practicum.errors import InputError, PracticumError
 from practicum.tuning.dspy_tuner.config import DspyTuneConfig
 from practicum.tuning.dspy_tuner.data import ExampleSets, load_example_sets
 from practicum.tuning.dspy_tuner.objective import StudentObjective, TeacherObjective, reply_text
+from practicum.tuning.tuner import Stage, TrainingSet, TunedArtifact, check_format
 
 TUNER = "dspy"
-Stage = Callable[..., None]  # on_stage(name, done=None, total=None)
 
 
 @dataclass
@@ -44,37 +44,49 @@ class DspyTuneResult:
     examples: dict = field(default_factory=dict)
 
 
-def make_role(role: str):
-    """A fresh Teacher or Student module."""
-    from practicum.agents.roles import Student, Teacher
+def scenario_lookup(sets: ExampleSets, store=None) -> Callable:
+    """`scenario_of(example)`: the scenario the example's metadata carries, else the store's by its id, else None."""
+    from practicum.scenarios.model import Scenario
 
-    return Teacher() if role == "teacher" else Student()
+    found: dict[str, object] = {}
+
+    def scenario_of(example):
+        situation = example.situation
+        if situation not in found:
+            data, scenario_id = sets.scenarios.get(situation), sets.scenario_ids.get(situation)
+            if data is not None:
+                found[situation] = Scenario.model_validate(data)
+            elif store is not None and scenario_id and store.has_scenario(scenario_id):
+                found[situation] = store.get_scenario(scenario_id)  # an export written before scenario metadata
+            else:
+                found[situation] = None
+        return found[situation]
+
+    return scenario_of
 
 
 def make_objective(role: str, sets: ExampleSets, store=None, classifier="auto"):
-    """The role's objective; scenario facts (answer, worked solution) come from the store when it has them."""
+    """The role's objective; scenario facts (answer, worked solution) come from the examples' metadata.
+
+    A teacher objective needs every example's scenario (without its answer it could not zero a
+    reply that states it): an export without scenario metadata is refused unless `store` holds
+    its scenarios.
+    """
     from practicum.evaluation.compute import default_classifier
     from practicum.evaluation.move_context import ProblemFacts
-    from practicum.tuning.dspy_tuner.objective import facts_from_situation
 
+    scenario_of = scenario_lookup(sets, store)
+    if role == "teacher":
+        missing = sorted({sets.scenario_ids.get(e.situation, "(no scenario id)")
+                          for e in sets.train + sets.val if scenario_of(e) is None})
+        if missing:
+            raise InputError(f"{len(missing)} scenario(s) of the examples are unknown ({', '.join(missing[:3])}): "
+                             "the export carries no scenario metadata and the database does not hold them; "
+                             "export again with `practicum export --format dspy`")
     if classifier == "auto":
         classifier = default_classifier(required=True)
-    scenarios: dict[str, object] = {}
-
-    def scenario_of(example):
-        scenario_id = sets.scenario_ids.get(example.situation)
-        if store is None or not scenario_id:
-            return None
-        if scenario_id not in scenarios:
-            scenarios[scenario_id] = store.get_scenario(scenario_id) if store.has_scenario(scenario_id) else None
-        return scenarios[scenario_id]
-
-    def facts_for(example) -> ProblemFacts:
-        scenario = scenario_of(example)
-        return ProblemFacts.from_scenario(scenario) if scenario else facts_from_situation(example.situation)
-
     if role == "teacher":
-        return TeacherObjective(classifier, facts_for)
+        return TeacherObjective(classifier, lambda example: ProblemFacts.from_scenario(scenario_of(example)))
     return StudentObjective(classifier, lambda example: getattr(scenario_of(example), "answer", "") or "")
 
 
@@ -132,12 +144,6 @@ def describe_changes(base, tuned) -> dict:
             "instructions": after.signature.instructions}
 
 
-def _open_store(config: DspyTuneConfig):
-    from practicum.storage.store import Store
-
-    return Store(config.db or os.environ.get("PRACTICUM_DB") or None)
-
-
 def program_dir(run_id: int | None) -> Path:
     """Where a run's program goes: $PRACTICUM_HOME/programs/<run id> (or a timestamp when unregistered)."""
     from practicum.config import practicum_home
@@ -150,15 +156,18 @@ def tune_dspy(config: DspyTuneConfig, *, store=None, on_stage: Stage | None = No
               prompt_backend=None, classifier="auto") -> DspyTuneResult:
     """Optimize the role's module as the config says; save the program, record the run, return the numbers.
 
-    `backend` / `prompt_backend` override the specs (tests pass scripted backends); `classifier` the
-    move classifier ("auto": the packaged one).
+    `store` records the run in tuning_runs (required unless `config.register` is off) and resolves
+    `program=` / `adapter=` run ids in the backend spec; `backend` / `prompt_backend` override the specs (tests
+    pass scripted backends); `classifier` the move classifier ("auto": the packaged one).
     """
-    from practicum.agents.backends.spec import make_backend, parse_spec
     from practicum.agents.dspy_bridge import dspy_lm
+    from practicum.agents.speakers import SpeakerBuilder
     from practicum.storage.tuning_runs import create_tuning_run, update_tuning_run
 
     logging.getLogger("dspy").setLevel(logging.ERROR)
     config.check()
+    if store is None and config.register:
+        raise InputError("register: recording the run in tuning_runs needs a store (pass store=, or register=False)")
     stage = on_stage or (lambda *args, **kwargs: None)
     times: dict[str, float] = {}
     clock = time.perf_counter()
@@ -171,22 +180,17 @@ def tune_dspy(config: DspyTuneConfig, *, store=None, on_stage: Stage | None = No
     stage("loading examples")
     sets = load_example_sets(config.data, config.val, config.role, val_fraction=config.val_fraction,
                              seed=config.seed, max_train=config.max_train, max_val=config.max_val)
-    if store is None and config.register:
-        store = _open_store(config)
     stage("loading the move classifier")
     objective = make_objective(config.role, sets, store, classifier)
-    spec = parse_spec(config.backend)
-    backend = backend or make_backend(spec)
+    # The role's spec (a backend, maybe a compiled program to start from) is parsed once, run ids in `store`.
+    speakers = SpeakerBuilder(store)
+    backend = backend or speakers.backend(config.backend)
     prompt_spec = config.prompt_backend or config.backend
-    prompt_backend = prompt_backend or (backend if prompt_spec == config.backend else make_backend(prompt_spec))
+    prompt_backend = prompt_backend or (backend if prompt_spec == config.backend else speakers.backend(prompt_spec))
     options = GenerationOptions(max_tokens=config.max_tokens, temperature=config.temperature, seed=config.seed)
     task_lm = dspy_lm(backend, options)
     prompt_lm = dspy_lm(prompt_backend, GenerationOptions(max_tokens=250, temperature=0.7, seed=config.seed))
-    base = make_role(config.role)
-    if spec.options.get("program"):
-        from practicum.agents.programs import load_role_program
-
-        load_role_program(base, spec.options["program"], store)
+    base = speakers.role(config.role, config.backend)
     lap("prepare")
 
     run_id = None
@@ -246,3 +250,53 @@ def _compile(base, sets: ExampleSets, objective, config: DspyTuneConfig, task_lm
 def speaker_name(role: str) -> str:
     """The flag that loads a program for this role."""
     return "--student" if role == STUDENT else "--teacher"
+
+
+class DspyTuner:
+    """The DSPy tuner behind the `Tuner` protocol: a `dspy` export in, a compiled-program artifact out."""
+
+    name = TUNER
+    data_formats = ("dspy",)
+
+    def __init__(self, store, *, on_stage: Stage | None = None, console=None, backend=None, prompt_backend=None,
+                 classifier="auto"):
+        """`store` records runs; `on_stage` receives progress; the rest override what `tune_dspy` builds."""
+        self.store = store
+        self.on_stage = on_stage
+        self.overrides = {"backend": backend, "prompt_backend": prompt_backend, "classifier": classifier}
+        self.data: TrainingSet | None = None
+
+    def prepare(self, data: TrainingSet) -> TrainingSet:
+        """Check that the files are `dspy` exports (of one role) before anything loads."""
+        from practicum.tuning.dspy_tuner.data import export_role
+
+        check_format(self, data)
+        roles = {export_role(data.train)} | ({export_role(data.validation)} if data.validation else set())
+        if len(roles - {""}) > 1:
+            raise InputError(f"{data.train}: the training and validation files were exported for different roles")
+        self.data = data.hashed()
+        return self.data
+
+    def run(self, config: DspyTuneConfig) -> TunedArtifact:
+        """Compile the role's program on the prepared files (or `config.data`); return the program artifact."""
+        from dataclasses import replace
+
+        if self.data is not None:
+            config = replace(config, data=str(self.data.train),
+                             val=str(self.data.validation) if self.data.validation else config.val)
+        result = tune_dspy(config, store=self.store, on_stage=self.on_stage, **self.overrides)
+        return dspy_artifact(result, config)
+
+
+def dspy_artifact(result: DspyTuneResult, config: DspyTuneConfig) -> TunedArtifact:
+    """The artifact of a finished `tune_dspy` run: `program=<run id>` (the file when not recorded)."""
+    ref = result.run_id if result.run_id is not None else result.program_path
+    manifest = {"tuner": TUNER, "run_id": result.run_id, "role": config.role, "optimizer": config.optimizer,
+                "backend": config.backend, "program": str(result.program_path), "config": config.to_dict(),
+                "examples": result.examples, "before": result.before, "after": result.after,
+                "changes": result.changes, "stage_seconds": result.stage_seconds}
+    summary = {"objective_before": result.before.get("objective"), "objective_after": result.after.get("objective"),
+               "validation_examples": result.before.get("n"), **result.changes, "stage_seconds": result.stage_seconds}
+    return TunedArtifact(tuner=TUNER, role=config.role, run_id=result.run_id, fragment=f"program={ref}",
+                         path=result.program_path, manifest=manifest, metrics_before=result.before,
+                         metrics_after=result.after, summary=summary)

@@ -17,7 +17,7 @@ DTYPE_CHOICES = ("auto", "float32", "bfloat16", "float16")
 ROLE_CHOICES = ("teacher", "student")
 
 # Settings that only say how to run, not what to train: a resumed run may change them.
-RUNTIME_FIELDS = {"resume", "progress", "register", "db", "device", "threads", "data", "val"}
+RUNTIME_FIELDS = {"resume", "progress", "register", "device", "threads", "data", "val"}
 
 
 def _opt(default, help: str, **extra):
@@ -77,8 +77,6 @@ class LoraTrainConfig:
     resume: str | None = _opt(None, "Continue from a checkpoint directory (or a run directory: its latest "
                                     "checkpoint); the run keeps its saved settings.")
     register: bool = _opt(True, "Record the run in the tuning_runs table.")
-    db: str | None = _opt(None, "SQLite database for the run record (default: $PRACTICUM_DB or "
-                                "$PRACTICUM_HOME/practicum.db).")
     progress: bool = _opt(True, "Show a progress bar with loss and ETA.")
 
     def check(self) -> "LoraTrainConfig":

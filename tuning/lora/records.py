@@ -7,7 +7,6 @@ can be found and resumed; it ends as succeeded or failed with the loss curves in
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -25,13 +24,6 @@ def adapters_dir() -> Path:
     path = practicum_home() / "adapters"
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def open_store(config: LoraTrainConfig):
-    """The Store the run is recorded in (config.db, else $PRACTICUM_DB, else the default database)."""
-    from practicum.storage.store import Store
-
-    return Store(config.db or os.environ.get("PRACTICUM_DB") or None)
 
 
 class RunRecord:

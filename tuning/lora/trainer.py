@@ -20,7 +20,7 @@ from practicum.tuning.lora.config import LoraTrainConfig, resumed_config
 from practicum.tuning.lora.data import TrainingData, read_training_file, sibling_validation_file, split_by_conversation
 from practicum.tuning.lora.objectives import count, dpo_loss_sum, loss_sum
 from practicum.tuning.lora.progress import TrainingProgress
-from practicum.tuning.lora.records import RunRecord, directory_bytes, open_store, versions
+from practicum.tuning.lora.records import RunRecord, directory_bytes, versions
 
 @dataclass
 class LoraResult:
@@ -120,13 +120,18 @@ def _train_step(model, optimizer, scheduler, micro_batches: list[list], config, 
 
 
 def train_lora(config: LoraTrainConfig, *, store=None, console=None) -> LoraResult:
-    """Train a LoRA adapter as the config says; save it, its manifest and its tuning_runs row."""
+    """Train a LoRA adapter as the config says; save it, its manifest and its tuning_runs row in `store`.
+
+    `store` is required unless `config.register` is off: library code never opens a database itself.
+    """
     import torch
 
     from practicum.tuning.lora.encoding import encode_rows
     from practicum.tuning.lora.model import load_base, wrap_with_lora
 
     config.check()
+    if store is None and config.register:
+        raise InputError("register: recording the run in tuning_runs needs a store (pass store=, or register=False)")
     resumed = None
     if config.resume:
         checkpoint = checkpoints.find_checkpoint(config.resume)
@@ -150,18 +155,11 @@ def train_lora(config: LoraTrainConfig, *, store=None, console=None) -> LoraResu
     total = config.max_steps or config.epochs * steps_per_epoch
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(config, total))
 
-    own_store = store is None and config.register
-    if own_store:
-        store = open_store(config)
-    try:
-        record = RunRecord.start(config, store if config.register else None, data_hash=train.sha256,
-                                 base_model=str(info.path), resumed=resumed)
-        prepared = Prepared(config, model, tokenizer, optimizer, scheduler, train, objective, info, total,
-                            train_items, val_items, val_source, train_counts, val_counts, resumed)
-        return _train(prepared, record, console)
-    finally:
-        if own_store:
-            store.close()
+    record = RunRecord.start(config, store if config.register else None, data_hash=train.sha256,
+                             base_model=str(info.path), resumed=resumed)
+    prepared = Prepared(config, model, tokenizer, optimizer, scheduler, train, objective, info, total,
+                        train_items, val_items, val_source, train_counts, val_counts, resumed)
+    return _train(prepared, record, console)
 
 
 @dataclass
@@ -286,9 +284,9 @@ def _train(prepared: Prepared, record: RunRecord, console) -> LoraResult:
     return LoraResult(record.run_id, run_dir, manifest, model, tokenizer)
 
 
-def main(config: LoraTrainConfig) -> LoraResult:
-    """Entry point for Python callers (the tuning loop): train and return the result."""
-    return train_lora(config)
+def main(config: LoraTrainConfig, store=None) -> LoraResult:
+    """Entry point for Python callers: train (recording the run in `store`) and return the result."""
+    return train_lora(config, store=store)
 
 
 def _length(item) -> int:

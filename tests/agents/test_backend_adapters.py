@@ -1,4 +1,4 @@
-"""`local:adapter=` takes a LoRA run id (resolved through tuning_runs) or a path (no database opened)."""
+"""`local:adapter=` takes a LoRA run id (looked up in the Store the caller passes) or a path (no database opened)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from practicum.agents.backends.adapters import resolve_adapter
 from practicum.errors import BackendError
-from practicum.tuning.lora.adapters import resolve_adapter
 
 
 def make_adapter_dir(folder, base=None):
@@ -32,31 +32,33 @@ def test_a_path_never_opens_the_database(tmp_path, monkeypatch):
     assert resolve_adapter(str(embedded)).base is None
 
 
-def test_run_ids_resolve_through_tuning_runs(tmp_path, practicum_home):
-    from practicum.storage.store import Store
+def test_run_ids_resolve_through_the_given_store(tmp_path, store):
     from practicum.storage.tuning_runs import create_tuning_run, update_tuning_run
 
-    store = Store()
     folder = make_adapter_dir(tmp_path / "run")
     lora = create_tuning_run(store, tuner="lora", config={}, status="running")
     other = create_tuning_run(store, tuner="dspy", config={}, status="succeeded")
     missing = create_tuning_run(store, tuner="lora", config={}, status="succeeded")
     update_tuning_run(store, missing, artifact_path=str(tmp_path / "gone"))
-    store.close()
 
     with pytest.raises(BackendError, match=f"LoRA run {lora} is running, it has no adapter yet"):
-        resolve_adapter(str(lora))
+        resolve_adapter(str(lora), store)
     with pytest.raises(BackendError, match=f"tuning run {other} is a dspy run, not a LoRA adapter"):
-        resolve_adapter(str(other))
+        resolve_adapter(str(other), store)
     with pytest.raises(BackendError, match=f"the adapter of run {missing} is missing"):
-        resolve_adapter(str(missing))
+        resolve_adapter(str(missing), store)
     with pytest.raises(BackendError, match="no tuning run with id 99"):
-        resolve_adapter("99")
-
-    store = Store()
+        resolve_adapter("99", store)
     update_tuning_run(store, lora, status="succeeded", artifact_path=str(folder))
-    store.close()
-    assert resolve_adapter(str(lora)).path == str(folder)
+    assert resolve_adapter(str(lora), store).path == str(folder)
+
+
+def test_a_run_id_without_a_store_is_refused_not_looked_up_in_a_default_database(tmp_path, monkeypatch):
+    from practicum.storage import store as store_module
+
+    monkeypatch.setattr(store_module.Store, "__init__", lambda *a, **k: (_ for _ in ()).throw(AssertionError("opened")))
+    with pytest.raises(BackendError, match="adapter=3 names a tuning run, but no database was given"):
+        resolve_adapter("3")
 
 
 def test_make_backend_passes_the_resolved_adapter(tmp_path):
@@ -68,3 +70,9 @@ def test_make_backend_passes_the_resolved_adapter(tmp_path):
     explicit = make_backend(f"local:adapter={folder},model=/models/other")
     assert explicit.model_path == "/models/other"
     assert make_backend("local").adapter is None
+
+
+def test_tuning_lora_keeps_its_import_path():
+    from practicum.tuning.lora import adapters
+
+    assert adapters.resolve_adapter is resolve_adapter
