@@ -45,7 +45,8 @@ def _date(ctx, param, value):
               help="The role being trained: its turns are the targets, rendered with its own prompt.")
 @click.option("--source", "sources", multiple=True, help="Only sessions from this source (repeatable).")
 @click.option("--status", "statuses", multiple=True,
-              help="Only sessions with this status (repeatable; default: all but running).")
+              help="Only sessions with this status (repeatable; default: completed and interrupted, so failed "
+                   "sessions are left out unless you add --status failed).")
 @click.option("--subject", default=None, help="Only scenarios of this subject.")
 @click.option("--grade", default=None, help="Only scenarios of this grade.")
 @click.option("--since", default=None, callback=_date, help="Only sessions started on or after this date (YYYY-MM-DD).")
@@ -56,6 +57,8 @@ def _date(ctx, param, value):
               help="Only sessions whose session score is at least this (unscored sessions are left out).")
 @click.option("--min-turn-rating", type=float, default=None,
               help="Turns scored below this are not learned (weight 0 in openai-sft, left out elsewhere).")
+@click.option("--unrated-turns", type=click.Choice(["learn", "skip"]), default="learn", show_default=True,
+              help="With --min-turn-rating: learn turns nobody has scored, or skip them (the summary counts them).")
 @click.option("--min-metric", "min_metrics", multiple=True, help="NAME=VALUE: only sessions whose metric is at least VALUE.")
 @click.option("--max-metric", "max_metrics", multiple=True, help="NAME=VALUE: only sessions whose metric is at most VALUE.")
 @click.option("--rewrites/--no-rewrites", default=True, show_default=True,
@@ -70,7 +73,7 @@ def _date(ctx, param, value):
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
 @click.pass_context
 def export(ctx, fmt, out, role, sources, statuses, subject, grade, since, until, rater, dimension, min_session_rating,
-           min_turn_rating, min_metrics, max_metrics, rewrites, val_fraction, seed, min_margin, kto_threshold, as_json):
+           min_turn_rating, unrated_turns, min_metrics, max_metrics, rewrites, val_fraction, seed, min_margin, kto_threshold, as_json):
     """Write stored transcripts as training data for one role, with a train/validation split by scenario.
 
     Every turn of the role becomes an example whose prompt is exactly what the role sends at
@@ -84,7 +87,7 @@ def export(ctx, fmt, out, role, sources, statuses, subject, grade, since, until,
     filters = ExportFilters(
         role=role, sources=list(sources), statuses=list(statuses), subject=subject, grade=grade, since=since,
         until=until, rater=rater, dimension=dimension, min_session_rating=min_session_rating,
-        min_turn_rating=min_turn_rating, min_metrics=_thresholds(min_metrics, "--min-metric"),
+        min_turn_rating=min_turn_rating, unrated_turns=unrated_turns, min_metrics=_thresholds(min_metrics, "--min-metric"),
         max_metrics=_thresholds(max_metrics, "--max-metric"), use_rewrites=rewrites,
     )
     settings = ExportSettings(val_fraction=val_fraction, seed=seed, min_margin=min_margin, kto_threshold=kto_threshold)
@@ -107,10 +110,18 @@ def _print_summary(result) -> None:
                       str(c["scenarios"]), str(result.counts["problems"][side]))
     console.print(table)
     counts = result.counts
+    filters = result.filters
     console.print(f"{counts['sessions_matched']} sessions matched; {counts['role_turns']} turns of the role, "
-                  f"{counts['not_learned_turns']} below the minimum turn rating.")
+                  f"{counts['not_learned_turns']} not learned.")
+    if filters.min_turn_rating is not None and counts.get("unrated_turns"):
+        verb = "learned anyway" if filters.unrated_turns == "learn" else "not learned"
+        hint = "; --unrated-turns skip leaves them out" if filters.unrated_turns == "learn" else ""
+        console.print(f"[yellow]{counts['unrated_turns']} of these turns have no rating and were {verb} "
+                      f"(--min-turn-rating {filters.min_turn_rating:g} only judges scored turns{hint}).[/yellow]")
     if result.dropped:
         console.print("Left out: " + ", ".join(f"{n} sessions ({reason})" for reason, n in result.dropped.items()))
+        if any(reason.startswith("no ") and reason.endswith(" metric") for reason in result.dropped):
+            console.print("[yellow]Metrics come from `practicum eval`: run it on those sessions to include them.[/yellow]")
     console.print(f"[dim]dataset {result.dataset_id}, sha256 {result.content_hash[:16]}...[/dim]")
 
 

@@ -24,28 +24,33 @@ SHOWN_PROBLEMS = 50
               help="Epochs for the cost estimate (default: what OpenAI picks for this many examples).")
 @click.option("--price", type=click.FloatRange(0), default=None,
               help="Training price in USD per million tokens, overriding the price table.")
+@click.option("--purpose", type=click.Choice(["auto", "training", "validation"]), default="auto", show_default=True,
+              help="A training file or a job's validation file (no 10-example minimum, no cost); auto: "
+                   "validation when the name has .val. as `practicum export` writes it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
-def validate(ctx, path, fmt, model, epochs, price, as_json):
+def validate(ctx, path, fmt, model, epochs, price, purpose, as_json):
     """Check a training file: format errors by line, token counts, context limit, size and cost.
 
     Exits with status 1 (after the report) when the file has any error.
     """
-    from practicum.tuning.datasets.validation import detect_training_format, validate_file
+    from practicum.tuning.datasets.validation import detect_training_format, guess_purpose, validate_file
 
     fmt = detect_training_format(path) if fmt == "auto" else fmt
-    report = validate_file(path, fmt, model=model, epochs=epochs, price=price)
+    purpose = guess_purpose(path) if purpose == "auto" else purpose
+    report = validate_file(path, fmt, model=model, epochs=epochs, price=price, purpose=purpose)
     if as_json:
         print_json(report.as_dict())
     else:
-        _print_report(report)
+        _print_report(report, purpose)
     if not report.ok:
         counts = ", ".join(f"{kind}: {n}" for kind, n in sorted(report.error_counts().items()))
         raise InputError(f"{path}: {len(report.errors)} error{'s' if len(report.errors) > 1 else ''} ({counts})")
 
 
-def _print_report(report) -> None:
-    console.print(f"{report.path}: {report.format}, {report.n_examples} examples")
+def _print_report(report, purpose: str = "training") -> None:
+    purpose_note = " (validation file: no size minimum, no cost)" if purpose == "validation" else ""
+    console.print(f"{report.path}: {report.format}, {report.n_examples} examples{purpose_note}")
     problems = [("error", p) for p in report.errors] + [("warning", p) for p in report.warnings]
     if problems:
         table = Table("where", "level", "class", "problem")

@@ -112,13 +112,14 @@ def metric_values(store: Store, session_ids: list[int], names: Iterable[str]) ->
     """The latest value of each named metric per session; InputError when no metrics are stored."""
     names = list(dict.fromkeys(names))
     if not has_metrics(store):
-        raise InputError("no metrics are stored yet (no metrics table): run the evaluation first, "
-                         "or drop the --min-metric/--max-metric filters")
+        raise InputError("no metrics are stored yet: compute them with `practicum eval` (e.g. `practicum eval "
+                         "--source mathdial` or `practicum eval 1-40`), or drop the --min-metric/--max-metric filters")
     stored = {row[0] for row in store.db.execute("select distinct name from metrics")}
     unknown = [n for n in names if n not in stored]
     if unknown:
         known = ", ".join(sorted(stored)) or "none"
-        raise InputError(f"no metric named {', '.join(repr(n) for n in unknown)} is stored (stored: {known})")
+        raise InputError(f"no metric named {', '.join(repr(n) for n in unknown)} is stored (stored: {known}); "
+                         "metrics are computed by `practicum eval` (e.g. `practicum eval --source mathdial`)")
     values: dict[int, dict[str, float]] = {}
     name_marks = ", ".join("?" for _ in names)
     for chunk, marks in id_chunks(session_ids):

@@ -247,3 +247,32 @@ def test_cli_export_prints_summary_and_rejects_bad_thresholds(tmp_path, scenario
     assert isinstance(bad.exception, InputError) and "expected NAME=NUMBER" in str(bad.exception)
     listing = runner.invoke(cli, ["--db", str(db), "datasets", "list", "--json"], catch_exceptions=False)
     assert [r["format"] for r in json.loads(listing.output)] == ["openai-sft", "hf-sft"]
+
+
+def test_failed_sessions_are_left_out_unless_asked_for(store, scenario, rated, tmp_path):
+    failed = store.import_transcript(scenario, TURNS[:2], source="simulated")
+    store.finish_session(failed, "failed", "error", error="backend down")
+    out = tmp_path / "d.jsonl"
+    default = export_dataset(store, "dialogue", out, ExportFilters(), NO_SPLIT)
+    assert default.counts["sessions_matched"] == 1 and len(read_jsonl(out)) == 1
+    asked = export_dataset(store, "dialogue", out, ExportFilters(statuses=["completed", "failed"]), NO_SPLIT)
+    assert asked.counts["sessions_matched"] == 2
+
+
+def test_unrated_turns_are_counted_and_can_be_skipped(store, scenario, rated, tmp_path):
+    out = tmp_path / "sft.jsonl"
+    learn = export_dataset(store, "hf-sft", out, ExportFilters(min_turn_rating=3), NO_SPLIT)
+    assert learn.counts["unrated_turns"] == 3  # teacher turns 0, 3, 5 have no turn score
+    assert learn.counts["train"]["examples"] == 3
+    with pytest.raises(InputError, match="nothing to export"):  # the only rated turn is below the minimum
+        export_dataset(store, "hf-sft", out, ExportFilters(min_turn_rating=3, unrated_turns="skip"), NO_SPLIT)
+    store.add_rating(rated, rater="ana", dimension="overall", score=5, turn_idx=5)
+    skip = export_dataset(store, "hf-sft", out, ExportFilters(min_turn_rating=3, unrated_turns="skip"), NO_SPLIT)
+    assert [row["completion"][0]["content"] for row in read_jsonl(out)] == [TURNS[5].text]
+    assert skip.counts["unrated_turns"] == 2
+
+
+def test_metric_filter_without_metrics_says_to_run_eval(store, scenario, rated, tmp_path):
+    with pytest.raises(InputError, match="practicum eval"):
+        export_dataset(store, "hf-sft", tmp_path / "x.jsonl", ExportFilters(max_metrics={"telling_rate": 0.3}),
+                       NO_SPLIT)

@@ -137,6 +137,23 @@ def test_too_few_examples_and_over_the_context_limit(tmp_path):
     assert report.tokens["context_limit"] == 16_385 and report.tokens["over_limit"] == 1
 
 
+def test_validation_file_has_no_minimum_and_no_cost(tmp_path):
+    """OpenAI's 10-example minimum is for training data; a small validation file is fine."""
+    from practicum.tuning.datasets.validation import guess_purpose
+
+    small = write_lines(tmp_path / "teacher.val.jsonl", [good_sft(0), good_sft(1)])
+    as_training = validate_file(small, "openai-sft")
+    assert [p.kind for p in as_training.errors] == ["too_few_examples"] and as_training.cost
+    as_validation = validate_file(small, "openai-sft", purpose="validation")
+    assert as_validation.ok and as_validation.cost == {} and as_validation.tokens["total"] > 0
+    assert guess_purpose(small) == "validation" and guess_purpose(tmp_path / "teacher.jsonl") == "training"
+    runner = CliRunner()
+    result = runner.invoke(cli, ["validate", str(small)], catch_exceptions=False)
+    assert result.exit_code == 0 and "validation file" in result.output
+    result = runner.invoke(cli, ["validate", str(small), "--purpose", "training"])
+    assert result.exit_code == 1 and "too_few_examples" in result.output
+
+
 def test_tiktoken_loads_offline_and_counts_exactly():
     counter = tokens.token_counter("gpt-4o-mini-2024-07-18")
     assert counter.exact and counter.name == "tiktoken o200k_base"

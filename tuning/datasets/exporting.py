@@ -60,6 +60,7 @@ class ExportResult:
     dataset_id: int
     dropped: dict[str, int] = field(default_factory=dict)
     metadata_files: dict[str, str] = field(default_factory=dict)  # side -> NAME.meta.jsonl (example_meta)
+    filters: ExportFilters = field(default_factory=ExportFilters)  # what was asked, for the summary
 
 
 def validation_path(out: Path) -> Path:
@@ -116,7 +117,7 @@ def export_dataset(
     dataset_id = record_dataset(store, fmt=fmt, path=str(out), files=recorded, filters=manifest_filters,
                                 counts=counts, content_hash=digest.hexdigest())
     return ExportResult(fmt, file_names, counts, digest.hexdigest(), dataset_id, dict(selection.dropped),
-                        metadata_files)
+                        metadata_files, filters)
 
 
 def _render(fmt: str, rows: list[ExportRow], role: str) -> bytes:
@@ -133,10 +134,12 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 def _counts(sides: dict[str, list[ExportRow]], items, selection) -> dict:
-    counts: dict = {"sessions_matched": len(selection.sessions), "role_turns": 0, "not_learned_turns": 0}
+    counts: dict = {"sessions_matched": len(selection.sessions), "role_turns": 0, "not_learned_turns": 0,
+                    "unrated_turns": 0}
     for _, examples in items:
         counts["role_turns"] += len(examples)
         counts["not_learned_turns"] += sum(1 for e in examples if not e.learned)
+        counts["unrated_turns"] += sum(1 for e in examples if e.target.score is None)
     for side, rows in sides.items():
         counts[side] = {
             "examples": len(rows), "learned": sum(r.learned for r in rows),
@@ -151,6 +154,9 @@ def _nothing_to_export(fmt: str, filters: ExportFilters, n_sessions: int, role_t
     why = f"{n_sessions} sessions matched with {role_turns} {filters.role} turns"
     if dropped:
         why += "; dropped: " + ", ".join(f"{n} {reason}" for reason, n in dropped.most_common())
+    if any(reason.startswith("no ") and reason.endswith(" metric") for reason in dropped):
+        why += ("; metrics are computed by `practicum eval` (e.g. `practicum eval --source mathdial` or "
+                "`practicum eval 1-40`): run it on these sessions first")
     if fmt in PREFERENCE_FORMATS and role_turns:
         why += "; preference data needs scored candidates or rewrites (practicum turns rewrite/add-candidate/rate)"
     return f"nothing to export as {fmt}: {why}"

@@ -3,7 +3,10 @@
 Filters apply at two levels. A session is kept when it matches source, scenario subject and
 grade, date range, rater, minimum session rating and metric thresholds. Within a kept session,
 every turn of the trained role is a target; a target is *learned* unless its current mean
-score is below `min_turn_rating` (unrated turns are learned). A reviewer's rewrite of a turn
+score is below `min_turn_rating`; with a minimum set, unrated turns are learned unless
+`unrated_turns` is "skip" (the export counts them either way, so the summary can say so).
+By default only completed and interrupted sessions are exported: a failed session stopped on
+a backend error and its last turns are often garbage. A reviewer's rewrite of a turn
 replaces the turn as the target when `use_rewrites` is on; the history around it stays as said.
 """
 
@@ -22,6 +25,9 @@ from practicum.storage.candidates import candidates_for_sessions, current_candid
 from practicum.storage.store import Store
 
 
+DEFAULT_STATUSES = ("completed", "interrupted")
+
+
 class ExportFilters(BaseModel):
     """What to export: the trained role and every filter; stored in the manifest as given."""
 
@@ -29,7 +35,8 @@ class ExportFilters(BaseModel):
 
     role: Literal["teacher", "student"] = Field("teacher", description="the role being trained")
     sources: list[str] = Field(default_factory=list, description="session sources; empty means all")
-    statuses: list[str] = Field(default_factory=list, description="session statuses; empty means all but running")
+    statuses: list[str] = Field(default_factory=list,
+                                description="session statuses; empty means completed and interrupted (not failed)")
     subject: str | None = None
     grade: str | None = None
     since: str | None = Field(None, description="sessions started at or after this ISO date")
@@ -38,6 +45,8 @@ class ExportFilters(BaseModel):
     dimension: str | None = Field(None, description="only this rubric dimension's scores count")
     min_session_rating: float | None = Field(None, description="sessions need a session score at least this")
     min_turn_rating: float | None = Field(None, description="turns scored below this are not learned")
+    unrated_turns: Literal["learn", "skip"] = Field(
+        "learn", description="with min_turn_rating: learn turns nobody scored, or skip them")
     min_metrics: dict[str, float] = Field(default_factory=dict)
     max_metrics: dict[str, float] = Field(default_factory=dict)
     use_rewrites: bool = Field(True, description="train on a reviewer's rewrite instead of the original turn")
@@ -72,8 +81,11 @@ class SessionData:
             rewrites = [a for a in self.alternatives.get(turn.idx, []) if a.kind == "rewrite"]
             if rewrites:
                 chosen = rewrites[-1]
-        learned = chosen.score is None or filters.min_turn_rating is None or chosen.score >= filters.min_turn_rating
-        return chosen, learned
+        if filters.min_turn_rating is None:
+            return chosen, True
+        if chosen.score is None:
+            return chosen, filters.unrated_turns == "learn"
+        return chosen, chosen.score >= filters.min_turn_rating
 
 
 @dataclass
@@ -88,7 +100,7 @@ def select_sessions(store: Store, filters: ExportFilters) -> Selection:
     """Apply the session-level filters and load what the kept sessions need."""
     rows = q.select_sessions(
         store, sources=filters.sources, subject=filters.subject, grade=filters.grade, since=filters.since,
-        until=filters.until, statuses=filters.statuses,
+        until=filters.until, statuses=filters.statuses or DEFAULT_STATUSES,
     )
     ids = [r["id"] for r in rows]
     dropped: Counter = Counter()

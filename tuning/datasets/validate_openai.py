@@ -5,7 +5,7 @@ preparation and analysis for chat model fine-tuning"): data_type, missing_messag
 message_missing_key, message_unrecognized_key, unrecognized_role, missing_content,
 example_missing_assistant_message. Added here: invalid_json, invalid_weight (OpenAI accepts
 `weight` 0 or 1 on assistant messages only), over_context_limit, too_few_examples (OpenAI needs
-10), and for DPO missing_input, missing_preferred_output, missing_non_preferred_output,
+10 training examples; the guide sets no minimum for a validation file, so one is never flagged), and for DPO missing_input, missing_preferred_output, missing_non_preferred_output,
 invalid_output and identical_outputs.
 """
 
@@ -114,9 +114,13 @@ def _check_dpo(at: str, example, report: ValidationReport) -> list[list[dict]] |
 
 def check_records(
     records: list[tuple[str, object]], fmt: str, report: ValidationReport, *, model: str | None = None,
-    epochs: int | None = None, price: float | None = None,
+    epochs: int | None = None, price: float | None = None, purpose: str = "training",
 ) -> None:
-    """Check every record, then count tokens, flag over-long examples, the minimum size, and estimate cost."""
+    """Check every record, then count tokens, flag over-long examples, the minimum size, and estimate cost.
+
+    `purpose` "validation": the file is a job's validation file, so the 10-example training minimum
+    does not apply and no training cost is estimated (OpenAI does not train on it).
+    """
     model_info = prices.find_model(model or prices.DEFAULT_MODEL) if price is None else None
     limit = model_info.max_example_tokens if model_info else prices.MODELS[prices.DEFAULT_MODEL].max_example_tokens
     counter = token_counter(model or prices.DEFAULT_MODEL)
@@ -140,13 +144,13 @@ def check_records(
         lengths.append(n)
         if n > limit:
             report.error(at, "over_context_limit", f"{n} tokens, over the {limit}-token limit; it would be truncated")
-    if report.n_examples < prices.MIN_EXAMPLES:
+    if purpose == "training" and report.n_examples < prices.MIN_EXAMPLES:
         report.error("file", "too_few_examples",
                      f"{report.n_examples} examples; OpenAI needs at least {prices.MIN_EXAMPLES}")
     report.tokens = _token_stats(lengths, trained, counter.name, limit)
     if fmt == "openai-sft":
         report.tokens.update({"missing_system": missing_system, "missing_user": missing_user})
-    report.cost = _cost(lengths, limit, model_info, model, epochs, price)
+    report.cost = _cost(lengths, limit, model_info, model, epochs, price) if purpose == "training" else {}
 
 
 def _token_stats(lengths: list[int], trained: list[int], tokenizer: str, limit: int) -> dict:

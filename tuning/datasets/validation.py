@@ -85,13 +85,19 @@ def read_jsonl(path: Path, report: ValidationReport) -> list[tuple[str, object]]
 
 def validate_file(
     path: str | Path, fmt: str, *, model: str | None = None, epochs: int | None = None, price: float | None = None,
+    purpose: str = "training",
 ) -> ValidationReport:
-    """Validate one training file of format `fmt`; token counts and cost apply to OpenAI formats."""
+    """Validate one file of format `fmt`; token counts and cost apply to OpenAI formats.
+
+    `purpose` is "training" or "validation" (a job's validation file: no size minimum, no cost).
+    """
     from practicum.tuning.datasets import validate_hf, validate_openai
 
     path = Path(path)
     if fmt not in FORMATS:
         raise InputError(f"unknown format '{fmt}' (choose from {', '.join(FORMATS)})")
+    if purpose not in ("training", "validation"):
+        raise InputError(f"purpose must be 'training' or 'validation', got '{purpose}'")
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     report = ValidationReport(path=str(path), format=fmt)
@@ -101,10 +107,15 @@ def validate_file(
     records = read_jsonl(path, report)
     report.n_examples = len(records)
     if fmt in ("openai-sft", "openai-dpo"):
-        validate_openai.check_records(records, fmt, report, model=model, epochs=epochs, price=price)
+        validate_openai.check_records(records, fmt, report, model=model, epochs=epochs, price=price, purpose=purpose)
     else:
         validate_hf.check_records(records, fmt, report)
     return report
+
+
+def guess_purpose(path: str | Path) -> str:
+    """'validation' for an export's validation file (NAME.val.EXT, as `practicum export` writes it), else 'training'."""
+    return "validation" if ".val." in Path(path).name else "training"
 
 
 def detect_training_format(path: str | Path) -> str:

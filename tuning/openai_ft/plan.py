@@ -84,11 +84,10 @@ def plan_job(request: JobRequest) -> JobPlan:
         except InputError:
             price = 0.0  # still count tokens; the estimate itself is withheld below
             cost_note = f"no price known for {request.model}; pass --price USD_PER_MILLION_TOKENS for an estimate"
-    training = _checked(request.training_path, fmt, request, price, ignore=())
+    training = _checked(request.training_path, fmt, request, price)
     validation = None
     if request.validation_path is not None:
-        # The 10-example minimum is for training files; a small validation file is fine.
-        validation = _checked(request.validation_path, fmt, request, price, ignore=("too_few_examples",))
+        validation = _checked(request.validation_path, fmt, request, price, purpose="validation")
     return JobPlan(
         request=request, fmt=fmt, method=method, training=training, validation=validation,
         data_hash=_data_hash(request.training_path, request.validation_path),
@@ -97,9 +96,9 @@ def plan_job(request: JobRequest) -> JobPlan:
     )
 
 
-def _checked(path: Path, fmt: str, request: JobRequest, price: float | None, ignore: tuple[str, ...]):
-    report = validate_file(path, fmt, model=request.model, epochs=request.epochs, price=price)
-    errors = [p for p in report.errors if p.kind not in ignore]
+def _checked(path: Path, fmt: str, request: JobRequest, price: float | None, purpose: str = "training"):
+    report = validate_file(path, fmt, model=request.model, epochs=request.epochs, price=price, purpose=purpose)
+    errors = report.errors
     if errors:
         shown = "; ".join(f"{p.at}: {p.kind}: {p.message}" for p in errors[:SHOWN_PROBLEMS])
         more = f" (and {len(errors) - SHOWN_PROBLEMS} more)" if len(errors) > SHOWN_PROBLEMS else ""
