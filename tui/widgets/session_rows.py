@@ -11,7 +11,7 @@ CELL_OVERHEAD = 2  # DataTable pads each cell by one on both sides
 
 def short(text, width: int) -> str:
     """One line of at most `width` characters, ending in an ellipsis when cut."""
-    text = " ".join(str(text or "").split())
+    text = " ".join(("" if text is None else str(text)).split())  # 0 (turn 0) is a value, not blank
     return text if len(text) <= width else text[: max(1, width - 1)] + "…"
 
 
