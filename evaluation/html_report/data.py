@@ -11,10 +11,12 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from practicum.storage import report_queries
 from practicum.storage.rating_queries import COMMENT
-from practicum.evaluation.judge import DIMENSIONS as JUDGE_DIMENSIONS, ERROR_DIMENSION, judge_agreement
+from practicum.evaluation.judge import DIMENSIONS as JUDGE_DIMENSIONS, ERROR_DIMENSION, judge_agreement, to_judge_scale
+from practicum.evaluation.judge_ratings import RUBRIC_NAMES, comparison_name, rating_scale
 from practicum.evaluation.rater_agreement import DimensionAgreement, agreement_by_dimension
 from practicum.evaluation.reports import Comparison, EvaluationReport, N_BOOTSTRAP, compare, evaluate_sessions
 
@@ -35,6 +37,8 @@ class ScoreSummary:
     ci_high: float
     counts: dict[float, int]  # score -> how many
     raters: list[str] = field(default_factory=list)
+    scale: tuple[int, int] = (0, 2)  # the dimension's low..high (the rubric's, else the judge's 0-2)
+    poles: tuple[int, int, int] = (0, 0, 0)  # scores binned to bad pole / partly / good pole by thirds of the scale
 
 
 @dataclass
@@ -103,7 +107,21 @@ def discrete_bootstrap_ci(scores: list[float], n_boot: int = N_BOOTSTRAP, seed: 
     return float(np.percentile(means, tail)), float(np.percentile(means, 100 - tail))
 
 
-def _summaries(rows: list[dict], group_of) -> list[ScoreSummary]:
+@lru_cache(maxsize=4096)
+def _pole(score: float, dimension: str, rubric) -> int:
+    low, high = rating_scale(dimension, rubric)
+    return int(to_judge_scale([score], low, high)[0]) if low <= score <= high else (2 if score > high else 0)
+
+
+def pole(score: float, dimension: str, rubric=None) -> int:
+    """A stored score as 0 (bad pole), 1 (partly) or 2 (good pole), by thirds of its dimension's scale."""
+    try:
+        return _pole(float(score), dimension, rubric)
+    except TypeError:  # an unhashable rubric: no cache
+        return _pole.__wrapped__(float(score), dimension, rubric)
+
+
+def _summaries(rows: list[dict], group_of, rubric=None) -> list[ScoreSummary]:
     grouped: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
     for row in rows:
         level = "session" if row["turn_idx"] is None else "turn"
@@ -112,13 +130,25 @@ def _summaries(rows: list[dict], group_of) -> list[ScoreSummary]:
     for (rater, dimension, level), items in sorted(grouped.items()):
         scores = [float(r["score"]) for r in items]
         low, high = discrete_bootstrap_ci(scores)
+        binned = Counter(pole(v, dimension, rubric) for v in scores)
         out.append(ScoreSummary(rater, dimension, level, len(scores), sum(scores) / len(scores), low, high,
-                                dict(sorted(Counter(scores).items())), sorted({r["rater"] for r in items})))
+                                dict(sorted(Counter(scores).items())), sorted({r["rater"] for r in items}),
+                                rating_scale(dimension, rubric), (binned[0], binned[1], binned[2])))
     return out
 
 
+# The judge's dimensions in its own order, under the names they are stored by (rubric names where the rubric has one).
+JUDGE_ORDER = [RUBRIC_NAMES.get(name, name) for name in JUDGE_DIMENSIONS]
+
+
+@lru_cache(maxsize=256)
+def judge_question(dimension: str) -> str:
+    """What the judge was asked for a stored dimension ('' for one it does not know)."""
+    return JUDGE_DIMENSIONS.get(comparison_name(dimension), ("",))[0]
+
+
 def _judge_order(summary: ScoreSummary) -> tuple:
-    known = list(JUDGE_DIMENSIONS)
+    known = JUDGE_ORDER
     return summary.rater, known.index(summary.dimension) if summary.dimension in known else len(known), summary.dimension
 
 
@@ -157,14 +187,13 @@ def collect_report(store, session_ids: list[int], *, selection: str = "", classi
     judged = [r for r in scored if r["rater"].startswith(JUDGE_PREFIX)]
     human = [r for r in scored if not r["rater"].startswith(JUDGE_PREFIX)]
     judge_errors = Counter(r["rater"] for r in ratings if r["dimension"] == ERROR_DIMENSION)
-    per_session: dict[int, dict] = defaultdict(lambda: {"human": set(), "judged": 0})
+    raters_of: dict[int, set[str]] = defaultdict(set)
     for row in human:
-        per_session[row["session_id"]]["human"].add(row["rater"])
-    for row in judged:
-        per_session[row["session_id"]]["judged"] += 1
+        raters_of[row["session_id"]].add(row["rater"])
+    judge_scores = Counter(row["session_id"] for row in judged)
     for session in sessions:
-        session["human_raters"] = len(per_session[session["id"]]["human"]) if session["id"] in per_session else 0
-        session["judge_scores"] = per_session[session["id"]]["judged"] if session["id"] in per_session else 0
+        session["human_raters"] = len(raters_of.get(session["id"], ()))
+        session["judge_scores"] = judge_scores[session["id"]]
     judge_vs_human, judge_notes = [], []
     if human:
         for rater in sorted({r["rater"] for r in judged}):
@@ -181,9 +210,9 @@ def collect_report(store, session_ids: list[int], *, selection: str = "", classi
     shown = sessions[:max_transcripts]
     return ReportData(
         selection=selection, sessions=sessions, counts=counts, n_turns=sum(s["n_turns"] for s in sessions),
-        evaluation=evaluation, judge=sorted(_summaries(judged, lambda r: r["rater"]), key=_judge_order),
+        evaluation=evaluation, judge=sorted(_summaries(judged, lambda r: r["rater"], rubric), key=_judge_order),
         judge_errors=dict(judge_errors), judge_agreement=judge_vs_human,
-        human=_summaries(human, lambda r: "human"),
+        human=_summaries(human, lambda r: "human", rubric),
         agreement=agreement_by_dimension(human, (rubric or DEFAULT_RUBRIC).scales()),
         transcripts=_transcripts(store, shown, ratings), max_transcripts=max_transcripts, comparison=comparison,
         notes=list(evaluation.notes), judge_notes=judge_notes,

@@ -8,6 +8,7 @@ from practicum.evaluation.html_report.data import ReportData, ScoreSummary
 from practicum.evaluation.html_report.markup import charts, ci, esc, fmt, number_attr, row, section, table
 from practicum.evaluation.html_report.svg import bar_chart, interval_chart, paired_means_chart, stacked_chart
 from practicum.evaluation.judge import DIMENSIONS as JUDGE_DIMENSIONS
+from practicum.evaluation.judge_ratings import RUBRIC_NAMES
 
 
 def _in_unit_range(*values: float) -> bool:
@@ -63,14 +64,15 @@ def metrics_section(data: ReportData) -> str:
     return section("metrics", "Session metrics", body, intro)
 
 
-def _score_rows(summaries: list[ScoreSummary], levels: list[float], with_rater: bool) -> list[str]:
+def _score_rows(summaries: list[ScoreSummary], judge: bool) -> list[str]:
     out = []
     for s in summaries:
-        cells = ([esc(s.rater)] if with_rater else []) + [f"<code>{esc(s.dimension)}</code>", esc(s.level), str(s.n)]
-        if not with_rater:
+        cells = ([esc(s.rater)] if judge else []) + [f"<code>{esc(s.dimension)}</code>", esc(s.level),
+                                                       f"{s.scale[0]}-{s.scale[1]}", str(s.n)]
+        if not judge:
             cells.append(esc(", ".join(s.raters)))
         cells += [fmt(s.mean, 2), ci(s.ci_low, s.ci_high, 2)]
-        cells += [str(s.counts.get(level, 0)) for level in levels] if levels else [
+        cells += [str(count) for count in s.poles] if judge else [
             esc(", ".join(f"{k:g}: {v}" for k, v in s.counts.items()))]
         out.append(row(cells, f'data-dimension="{esc(s.dimension)}" data-rater="{esc(s.rater)}" '
                               f'data-level="{esc(s.level)}" data-n="{s.n}" data-mean="{number_attr(s.mean)}"'))
@@ -83,14 +85,13 @@ def judge_section(data: ReportData) -> str:
         body = ("<p>No judge ratings for these sessions. Add them with "
                 "<code>practicum eval judge --backend SPEC --sessions IDS</code>.</p>")
         return section("judge", "Judge dimensions", body)
-    header = ["judge", "dimension", "level", "n", "mean (0-2)", "95% CI", "0 (bad pole)", "1 (partly)",
-              "2 (good pole)"]
-    body = table(header, _score_rows(data.judge, [0.0, 1.0, 2.0], True), "judge")
+    header = ["judge", "dimension", "level", "scale", "n", "mean", "95% CI", "bad pole", "partly", "good pole"]
+    body = table(header, _score_rows(data.judge, True), "judge")
     svgs = []
     for rater in sorted({s.rater for s in data.judge}):
         mine = [s for s in data.judge if s.rater == rater]
-        svgs.append(stacked_chart([(s.dimension, [s.counts.get(v, 0) for v in (0.0, 1.0, 2.0)]) for s in mine],
-                                  ["bad pole (0)", "partly (1)", "good pole (2)"], f"{rater}: labels per dimension"))
+        svgs.append(stacked_chart([(s.dimension, list(s.poles)) for s in mine],
+                                  ["bad pole", "partly", "good pole"], f"{rater}: labels per dimension"))
     errors = "".join(f'<p class="note">{esc(rater)}: {n:,} teacher turns with an unreadable reply '
                      f"(stored as judge_error).</p>" for rater, n in sorted(data.judge_errors.items()))
     errors += "".join(f'<p class="note">{esc(note)}</p>' for note in data.judge_notes)
@@ -102,9 +103,11 @@ def judge_section(data: ReportData) -> str:
         agreement = "<h3>Judge vs. human raters</h3>" + table(
             ["judge", "dimension", "human rater", "n", "agreement", "kappa", "quadratic kappa", "spearman"], rows,
             "judge-agreement")
-    questions = "".join(f"<li><code>{esc(name)}</code>: {esc(q)}</li>" for name, (q, _) in JUDGE_DIMENSIONS.items())
-    intro = ("Teacher turns graded by an LLM judge (<code>practicum eval judge</code>): 2 = the good pole, "
-             "1 = partly, 0 = the bad pole; 95% CI by bootstrap over judged turns.")
+    questions = "".join(f"<li><code>{esc(RUBRIC_NAMES.get(name, name))}</code>: {esc(q)}</li>"
+                        for name, (q, _) in JUDGE_DIMENSIONS.items())
+    intro = ("Teacher turns graded by a judge (<code>practicum eval judge</code>). A dimension the review rubric "
+             "also has is stored on the rubric's scale (good pole high), the others on 0-2 (2 = the good pole); "
+             "the pole counts bin each scale in thirds. 95% CI by bootstrap over judged turns.")
     body = errors + charts(*svgs) + body + agreement + f"<details><summary>What the judge is asked</summary>" \
         f"<ul>{questions}</ul></details>"
     return section("judge", "Judge dimensions", body, intro)
@@ -115,10 +118,10 @@ def ratings_section(data: ReportData) -> str:
     if not data.human:
         body = "<p>No human ratings for these sessions yet (rate them in <code>practicum tui</code>).</p>"
         return section("ratings", "Human ratings", body)
-    rows = _score_rows(data.human, [], False)
+    rows = _score_rows(data.human, False)
     body = charts(interval_chart([(f"{s.dimension} ({s.level})", s.mean, s.ci_low, s.ci_high) for s in data.human],
                                  "mean human score per dimension")) + table(
-        ["dimension", "level", "n", "raters", "mean", "95% CI", "score counts"], rows, "human")
+        ["dimension", "level", "scale", "n", "raters", "mean", "95% CI", "score counts"], rows, "human")
     if data.agreement:
         names = {"cohen_kappa": "Cohen's kappa", "krippendorff_alpha_ordinal": "Krippendorff's alpha (ordinal)"}
         rows = [row([f"<code>{esc(a.dimension)}</code>", esc(", ".join(a.raters)), str(a.units),

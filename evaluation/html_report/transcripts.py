@@ -8,10 +8,13 @@ way. Without the script the first page of rows and every included transcript are
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 
-from practicum.evaluation.html_report.data import JUDGE_PREFIX, ReportData, TranscriptView
+from practicum.evaluation.html_report.data import (
+    JUDGE_ORDER, JUDGE_PREFIX, ReportData, TranscriptView, judge_question, pole,
+)
 from practicum.evaluation.html_report.markup import esc, section, table
-from practicum.evaluation.judge import DIMENSIONS as JUDGE_DIMENSIONS
+from practicum.evaluation.judge_ratings import rating_scale
 
 SESSION_PAGE = 200  # rows shown before "show more"
 TRANSCRIPT_PAGE = 20
@@ -97,13 +100,18 @@ def _move(turn: dict) -> str:
     return "".join(chips)
 
 
+@lru_cache(maxsize=256)
+def _scale(dimension: str) -> tuple[int, int]:
+    return rating_scale(dimension)
+
+
 def _judge(rows: list[dict]) -> str:
     if not rows:
         return ""
     by_rater: dict[str, list[dict]] = {}
     for r in rows:
         by_rater.setdefault(r["rater"], []).append(r)
-    order = list(JUDGE_DIMENSIONS)
+    order = JUDGE_ORDER
     out = []
     for rater, items in by_rater.items():
         items.sort(key=lambda r: order.index(r["dimension"]) if r["dimension"] in order else len(order))
@@ -113,10 +121,10 @@ def _judge(rows: list[dict]) -> str:
                 chips.append(f'<span class="chip error" title="{esc(r["comment"])}">unreadable judge reply</span>')
                 continue
             label = r["comment"] or f"{r['score']:g}"
-            question = JUDGE_DIMENSIONS.get(r["dimension"], ("",))[0]
-            chips.append(f'<span class="chip score s{int(r["score"]) if r["score"] in (0, 1, 2) else "x"}" '
-                         f'title="{esc(question)} score {r["score"]:g}">{esc(r["dimension"].replace("_", " "))}: '
-                         f"{esc(label)}</span>")
+            low, high = _scale(r["dimension"])
+            chips.append(f'<span class="chip score s{pole(r["score"], r["dimension"])}" '
+                         f'title="{esc(judge_question(r["dimension"]))} score {r["score"]:g} on {low}-{high}">'
+                         f'{esc(r["dimension"].replace("_", " "))}: {esc(label)}</span>')
         out.append(f'<div class="judge"><span class="who-label">{esc(rater[len(JUDGE_PREFIX):] or rater)}'
                    f"</span>{''.join(chips)}</div>")
     return "".join(out)

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 
-import pytest
 from click.testing import CliRunner
 
 from practicum.cli import cli

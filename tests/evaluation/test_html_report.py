@@ -174,15 +174,19 @@ def test_counts_labels_and_scores_in_the_transcripts(store, tmp_path):
     assert counts == {"simulated": 9, "mathdial": 3}
     first = html[html.index(f'id="s{ids[0]}"'):html.index(f'id="s{ids[1]}"')]
     assert "probing <small>predicted</small>" in first and "focus <small>human</small>" in first
-    assert "mistake identification: yes" in first and "tutor tone: encouraging" in first
+    assert "mistake identification: yes" in first and "encouraging tone: encouraging" in first
+    assert 'class="chip score s2"' in first and 'class="chip score s0"' in first  # good pole, bad pole
     assert "alice · encouraging tone <b>5</b>" in first and "Nice probe &lt;img" in first
     assert "Session scores" in first and "bob · overall <b>3</b>" in first
     judge = {(a["data-dimension"], a["data-level"]): a for t, a in page.tags if t == "tr" and a.get("data-rater") ==
              "judge:scripted"}
-    assert float(judge[("tutor_tone", "turn")]["data-mean"]) == 2.0 and judge[("tutor_tone", "turn")]["data-n"] == "12"
+    # a rubric dimension on the rubric's 1-5 scale, an MRBench-only one on 0-2
+    assert float(judge[("encouraging_tone", "turn")]["data-mean"]) == 5.0
+    assert float(judge[("mistake_location", "turn")]["data-mean"]) == 1.0
+    assert judge[("encouraging_tone", "turn")]["data-n"] == "12"
     agreement = {a["data-dimension"]: a for t, a in page.tags if t == "tr" and "data-agreement" in a}
     assert set(agreement) == {"encouraging_tone", "overall"}
-    assert "Judge vs. human raters" in html  # encouraging_tone pairs with the judge's tutor_tone
+    assert "Judge vs. human raters" in html  # alice and bob scored encouraging_tone, which the judge also has
 
 
 def test_transcripts_beyond_the_cap_are_left_out_with_a_note(store, tmp_path):

