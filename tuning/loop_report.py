@@ -2,9 +2,9 @@
 
 Metrics come from `reports.compare` (paired by scenario and seed). Judge scores are ratings,
 not metrics, so they are paired here the same way: each session's mean judge score on a
-dimension, differences within (scenario, seed) pairs, a bootstrap CI of the mean difference
-and the sign-flip permutation test from `reports`. A difference whose 95% CI covers zero is
-reported as within noise, whatever its sign, and so is one whose permutation p is 0.05 or more.
+dimension, differences within (scenario, seed) pairs, and the sign-flip test of
+`evaluation/inference.py`, whose 95% CI is the inverted test: it covers zero exactly when p is
+0.05 or more, and such a difference is reported as within noise, whatever its sign.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ import json
 import math
 from pathlib import Path
 
-from practicum.evaluation.reports import (
-    Comparison, MetricDifference, bootstrap_ci, pair_sessions, paired_permutation_p,
-)
+from practicum.evaluation.inference import paired_difference
+from practicum.evaluation.reports import Comparison, MetricDifference, bootstrap_ci, pair_sessions
 
 # (metric, higher is better): the loop's headline rows, in this order.
 HEADLINE = (("guiding_rate", True), ("telling_rate", False), ("judge.providing_guidance", True),
@@ -45,13 +44,13 @@ def judge_difference(store, ids_a: list[int], ids_b: list[int], rater: str, dime
     diffs = [b[j] - a[i] for i, j in pairs if i in a and j in b]
     if not diffs:
         return None
-    low, high = bootstrap_ci(diffs, seed=seed)
+    test = paired_difference(diffs, seed=seed)  # interval and p-value from one procedure: they agree
     values_a, values_b = list(a.values()), list(b.values())
     return MetricDifference(
         name=f"judge.{dimension}", n_a=len(values_a), n_b=len(values_b), mean_a=sum(values_a) / len(values_a),
         mean_b=sum(values_b) / len(values_b), ci_a=bootstrap_ci(values_a, seed=seed),
-        ci_b=bootstrap_ci(values_b, seed=seed), difference=sum(diffs) / len(diffs), ci_low=low, ci_high=high,
-        p_value=paired_permutation_p(diffs, seed=seed), paired=True, n_pairs=len(diffs),
+        ci_b=bootstrap_ci(values_b, seed=seed), difference=test.difference, ci_low=test.ci_low,
+        ci_high=test.ci_high, p_value=test.p_value, paired=True, n_pairs=len(diffs), method=test.method,
     )
 
 
@@ -69,8 +68,8 @@ def add_judge_rows(comparison: Comparison, store, ids_a: list[int], ids_b: list[
 def verdict(row: MetricDifference, higher_is_better: bool = True, alpha: float = 0.05) -> str:
     """'better', 'worse' or 'within noise': the CI covers 0, or the permutation test's p is not below `alpha`.
 
-    Both must agree: with a dozen pairs the percentile bootstrap CI is too narrow on its own (it can
-    exclude 0 where the exact sign-flip test gives p = 0.125).
+    The interval is the inverted test, so the two conditions agree by construction; both are checked
+    so a row built elsewhere (with another interval) cannot be called better on its CI alone.
     """
     if any(math.isnan(x) for x in (row.ci_low, row.ci_high, row.p_value)) or row.ci_low <= 0 <= row.ci_high:
         return "within noise"
