@@ -42,9 +42,18 @@ class PlainChatAdapter(dspy.Adapter):
         self.speaker = speaker
 
     def format(self, signature, demos: list[dict[str, Any]], inputs: dict[str, Any]) -> list[dict[str, Any]]:
-        """Return chat messages: system (instructions + situation), demo pairs, then the dialogue or request."""
+        """Return chat messages: system (instructions + situation), demo pairs, then the dialogue or request.
+
+        A dialogue prompt is bounded: last turns, a summary line, clipped pieces (agents/prompt_budget.py).
+        """
         if "dialogue" not in signature.input_fields:
             return self._format_request(signature, demos, inputs)
+        from practicum.agents.prompt_budget import fit_prompt
+
+        return fit_prompt(self._format_dialogue, signature, demos, inputs)
+
+    def _format_dialogue(self, signature, demos: list[dict[str, Any]], inputs: dict[str, Any]) -> list[dict[str, Any]]:
+        """The dialogue prompt as given, unbounded."""
         system = signature.instructions.strip()
         if inputs.get("situation"):
             system += "\n\n" + str(inputs["situation"]).strip()

@@ -3,6 +3,8 @@
 Each role's signature carries the role prompt as its instructions; the scenario becomes the
 `situation` input and the conversation so far the `dialogue` input. `messages()` renders the
 same prompt the DSPy call would send, so batched generation and DSPy share one definition.
+Prompts are bounded (agents/prompt_budget.py): each scenario field is clipped here, and the
+adapter shows the opening line and the last turns within PROMPT_MAX_TOKENS.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import re
 import dspy
 
 from practicum.agents.dspy_bridge import PlainChatAdapter
+from practicum.agents.prompt_budget import clip_field
 from practicum.records import STUDENT, TEACHER, Turn
 from practicum.scenarios.model import Scenario
 
@@ -46,13 +49,13 @@ def teacher_situation(scenario: Scenario) -> str:
     """Describe the scenario from the teacher's side (the teacher knows the answer)."""
     p = scenario.student_profile
     lines = [
-        f"Student: {p.name}, grade {p.grade}. Subject: {scenario.subject}.",
-        f"Goal: {scenario.objective}",
-        f"Problem: {scenario.problem}",
-        f"Correct answer: {scenario.answer}",
+        clip_field(f"Student: {p.name}, grade {p.grade}. Subject: {scenario.subject}.", "line"),
+        f"Goal: {clip_field(scenario.objective, 'objective')}",
+        f"Problem: {clip_field(scenario.problem, 'problem')}",
+        f"Correct answer: {clip_field(scenario.answer, 'answer')}",
     ]
     if p.incorrect_solution:
-        lines.append(f"The student's attempt: {p.incorrect_solution}")
+        lines.append(f"The student's attempt: {clip_field(p.incorrect_solution, 'attempt')}")
     return "\n".join(lines)
 
 
@@ -60,15 +63,16 @@ def student_situation(scenario: Scenario) -> str:
     """Describe the scenario from the student's side (the student does not know the answer)."""
     p = scenario.student_profile
     t = p.traits
-    lines = [f"You are {p.name}, a grade {p.grade} student. {p.persona}".strip()]
+    lines = [f"{clip_field(f'You are {p.name}, a grade {p.grade} student.', 'line')} "
+             f"{clip_field(p.persona, 'persona')}".strip()]
     if p.knowledge_state:
-        lines.append(f"What you know: {p.knowledge_state}")
+        lines.append(f"What you know: {clip_field(p.knowledge_state, 'knowledge')}")
     if p.misconceptions:
-        lines.append("What you believe: " + " ".join(p.misconceptions))
-    lines.append(f"Confidence: {t.confidence}. Motivation: {t.motivation}. Answers: {t.verbosity}.")
-    lines.append(f"Problem: {scenario.problem}")
+        lines.append("What you believe: " + clip_field(" ".join(p.misconceptions), "misconceptions"))
+    lines.append(clip_field(f"Confidence: {t.confidence}. Motivation: {t.motivation}. Answers: {t.verbosity}.", "line"))
+    lines.append(f"Problem: {clip_field(scenario.problem, 'problem')}")
     if p.incorrect_solution:
-        lines.append(f"Your attempt: {p.incorrect_solution}")
+        lines.append(f"Your attempt: {clip_field(p.incorrect_solution, 'attempt')}")
     return "\n".join(lines)
 
 
@@ -99,8 +103,8 @@ def clean_reply(text: str, name: str = "") -> str:
 
 def opening_turn(scenario: Scenario) -> dict:
     """The student's attempt as the dialogue's first (prompt-only, never stored) student line."""
-    attempt = scenario.student_profile.incorrect_solution.strip()
-    text = f"The problem is: {scenario.problem}"
+    attempt = clip_field(scenario.student_profile.incorrect_solution.strip(), "attempt")
+    text = f"The problem is: {clip_field(scenario.problem, 'problem')}"
     text += f" My answer: {attempt}" if attempt else " I'm not sure how to start."
     return {"role": STUDENT, "text": text}
 

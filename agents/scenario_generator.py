@@ -143,8 +143,11 @@ class ScenarioGenerator(dspy.Module):
             return report
         start = time.perf_counter()
         requests = [self._messages(self.reword, {"problem": s.problem}) for s in scenarios]
-        options = [GenerationOptions(max_tokens=min(200, 2 * len(s.problem.split()) + 20), temperature=0.7,
-                                     seed=seed * 1000 + i) for i, s in enumerate(scenarios)]
+        # One max_tokens for all, so a local backend decodes the whole batch in one pass (it batches
+        # requests whose options differ only in seed).
+        tokens = min(200, 2 * max(len(s.problem.split()) for s in scenarios) + 20)
+        options = [GenerationOptions(max_tokens=tokens, temperature=0.7, seed=seed * 1000 + i)
+                   for i in range(len(scenarios))]
         completions = backend.complete_batch(requests, options)
         for scenario, completion in zip(scenarios, completions):
             text = first_sentence_block(completion.text, limit=3 * len(scenario.problem))

@@ -120,6 +120,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     from practicum.evaluation.html_report import collect_report, write_report
+    from practicum.evaluation.reports import evaluate_sessions
     from practicum.evaluation.selection import Selection
 
     console.print(f"[bold]practicum report benchmark[/bold] on {machine()}")
@@ -139,6 +140,8 @@ def main(argv: list[str] | None = None) -> None:
             timed(rows, f"build the report over {len(selected):,} sessions (collect + write), run {attempt}", build,
                   lambda v: f"{v[1].stat().st_size / 1e6:.1f} MB, {len(v[0].transcripts):,} transcripts, "
                             f"{v[0].left_out:,} left out")
+        timed(rows, "  of which evaluate_sessions alone (the numbers `practicum eval` prints)",
+              lambda: evaluate_sessions(store, selected, classifier=None), lambda r: f"{len(r.metrics)} metrics")
         if args.keep:
             args.keep.write_bytes(out.read_bytes())
         browser_part(rows, out)

@@ -3,12 +3,17 @@
 A batch is left-padded and runs as one `generate`. Between turns each conversation's prompt
 states are kept (prefix_cache.py), so the next turn prefills only its new tokens; set
 PRACTICUM_PREFIX_CACHE_MB=0 to turn that off. Decoding appends to a key/value buffer with room
-to spare (kv_buffer.py) instead of concatenating the whole history at every token.
+for the whole reply, allocated once (kv_buffer.py), instead of concatenating the history at
+every token. Threads come from threads.py (idle cores, PRACTICUM_THREADS overrides), the weight
+dtype from the CPU (`auto`: bfloat16 where the CPU has AMX or AVX512-BF16, float32 elsewhere),
+and both are printed once when the model loads. `engine=llamacpp` runs the same GGUF file in
+llama.cpp instead (llamacpp.py).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -19,28 +24,66 @@ from practicum.errors import BackendError, ModelMissingError
 
 PREFIX_CACHE_ENV = "PRACTICUM_PREFIX_CACHE_MB"
 DEFAULT_PREFIX_CACHE_MB = 1024
+ENGINES = ("transformers", "llamacpp")
 
 _models: dict[tuple[str, str, str], tuple[object, object]] = {}
 _models_lock = threading.Lock()
+_announced: set[str] = set()
 
 
-DTYPES = ("float32", "bfloat16")
+DTYPES = ("auto", "float32", "bfloat16")
+FAST_BF16_FLAGS = ("amx_bf16", "avx512_bf16")
+
+
+def fast_bfloat16_flags(cpuinfo: str | None = None) -> list[str]:
+    """The CPU flags (from /proc/cpuinfo) that make bfloat16 matrix products fast here; [] when none."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text(errors="replace")
+        except OSError:
+            return []
+    for line in cpuinfo.splitlines():
+        if line.startswith("flags"):
+            present = set(line.partition(":")[2].split())
+            return [flag for flag in FAST_BF16_FLAGS if flag in present]
+    return []
+
+
+def default_dtype() -> str:
+    """bfloat16 on CPUs with AMX or AVX512-BF16 (batched products several times faster), float32 elsewhere."""
+    return "bfloat16" if fast_bfloat16_flags() else "float32"
 
 
 def check_dtype(dtype: str | None) -> str:
-    """The weight dtype name to load ('float32' unless 'bfloat16' is asked for); BackendError otherwise."""
-    name = dtype or "float32"
+    """The weight dtype name to load ('auto'/None: `default_dtype()`); BackendError for anything else."""
+    name = dtype or "auto"
     if name not in DTYPES:
         raise BackendError(f"local backend: dtype must be one of {', '.join(DTYPES)}, got '{dtype}'")
-    return name
+    return default_dtype() if name == "auto" else name
+
+
+def dtype_reason(dtype: str) -> str:
+    """Why this dtype: the CPU flags that make bfloat16 fast, or their absence."""
+    flags = fast_bfloat16_flags()
+    if flags:
+        return f"CPU has {', '.join(flags)}"
+    return "no AMX or AVX512-BF16 on this CPU" if dtype == "float32" else "asked for"
+
+
+def announce(key: str, text: str) -> None:
+    """Print a one-line notice to stderr once per process (the engine, dtype and threads chosen)."""
+    if key in _announced:
+        return
+    _announced.add(key)
+    print(text, file=sys.stderr, flush=True)
 
 
 def load_model(model_path: str | None = None, adapter: str | None = None, dtype: str | None = None):
     """Load (once per process) the tokenizer and model, with an optional LoRA adapter applied.
 
-    `dtype='bfloat16'` halves the weights and, on CPUs with AMX or AVX512-BF16, makes batched
-    matrix products several times faster; float32 (the default) keeps greedy output identical to
-    llama.cpp on the same GGUF.
+    Every backend and role asking for the same (model, adapter, dtype) shares one loaded model.
+    bfloat16 halves the weights and, on CPUs with AMX or AVX512-BF16, makes batched matrix
+    products several times faster; float32 keeps greedy output identical to llama.cpp on the GGUF.
     """
     dtype = check_dtype(dtype)
     key = (model_path or "", adapter or "", dtype)
@@ -53,6 +96,9 @@ def load_model(model_path: str | None = None, adapter: str | None = None, dtype:
             from transformers import AutoModelForCausalLM, AutoTokenizer
         except ImportError:
             raise ModelMissingError('torch and transformers are needed; run: pip install -e ".[local]"') from None
+        from practicum.agents.backends.threads import apply_threads
+
+        threads = apply_threads()
         transformers.utils.logging.disable_progress_bar()
         if model_path:
             path = Path(model_path).expanduser()
@@ -75,8 +121,25 @@ def load_model(model_path: str | None = None, adapter: str | None = None, dtype:
 
             model = PeftModel.from_pretrained(model, str(adapter_path))
         model.eval()
+        announce(f"transformers:{dtype}", f"local model: transformers, {dtype} weights ({dtype_reason(dtype)}), "
+                                          f"{threads.describe()}")
         _models[key] = (tokenizer, model)
         return tokenizer, model
+
+
+def local_backend(model_path: str | None = None, adapter: str | None = None, spec: str = "local",
+                  dtype: str | None = None, engine: str | None = None):
+    """The backend `local:` names: transformers (default) or `engine=llamacpp` on the same GGUF."""
+    name = engine or "transformers"
+    if name not in ENGINES:
+        raise BackendError(f"local backend: engine must be one of {', '.join(ENGINES)}, got '{engine}'")
+    if name == "llamacpp":
+        if dtype not in (None, "auto"):
+            raise BackendError("local backend: dtype= is a transformers option; llama.cpp runs the GGUF as it is")
+        from practicum.agents.backends.llamacpp import LlamaCppBackend
+
+        return LlamaCppBackend(model_path=model_path, adapter=adapter, spec=spec)
+    return LocalBackend(model_path=model_path, adapter=adapter, spec=spec, dtype=dtype)
 
 
 def _cache_budget() -> int:
@@ -96,7 +159,7 @@ class LocalBackend:
 
     def __init__(self, model_path: str | None = None, adapter: str | None = None, spec: str = "local",
                  dtype: str | None = None):
-        """Remember what to load (weights in `dtype`, float32 by default); the model loads on first use."""
+        """Remember what to load (weights in `dtype`, `auto` by default); the model loads on first use."""
         self.model_path = model_path
         self.adapter = adapter
         self.dtype = check_dtype(dtype)

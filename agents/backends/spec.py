@@ -14,7 +14,7 @@ from practicum.agents.backends.scripted_paced import make_paced, pacing_options
 from practicum.errors import BackendError
 
 KINDS = ("local", "openai", "scripted")
-LOCAL_KEYS = {"adapter", "model", "dtype"}  # dtype=bfloat16: see agents/backends/local.py
+LOCAL_KEYS = {"adapter", "model", "dtype", "engine"}  # dtype=auto|float32|bfloat16, engine=llamacpp: see local.py
 OPENAI_KEYS = {"base_url"}
 ROLE_KEYS = {"program"}  # options of the agent spec, not of the backend
 SPEC_HELP = (
@@ -71,7 +71,7 @@ def make_backend(spec: str | BackendSpec, store=None) -> ChatBackend:
     """Build the backend a spec names (models load lazily on first use); `store` resolves `adapter=<run id>`."""
     parsed = spec if isinstance(spec, BackendSpec) else parse_spec(spec)
     if parsed.kind == "local":
-        from practicum.agents.backends.local import LocalBackend
+        from practicum.agents.backends.local import local_backend
 
         adapter, model_path = parsed.options.get("adapter"), parsed.options.get("model")
         if adapter:
@@ -80,7 +80,8 @@ def make_backend(spec: str | BackendSpec, store=None) -> ChatBackend:
 
             resolved = resolve_adapter(adapter, store)
             adapter, model_path = resolved.path, model_path or resolved.base
-        return LocalBackend(model_path=model_path, adapter=adapter, spec=parsed.text, dtype=parsed.options.get("dtype"))
+        return local_backend(model_path=model_path, adapter=adapter, spec=parsed.text, dtype=parsed.options.get("dtype"),
+                             engine=parsed.options.get("engine"))
     if parsed.kind == "openai":
         from practicum.agents.backends.openai_chat import OpenAIChatBackend
 

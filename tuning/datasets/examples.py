@@ -30,8 +30,10 @@ class TurnExample:
 
     @property
     def completion(self) -> str:
-        """The text the model should produce at this turn."""
-        return self.target.text
+        """The text the model should produce at this turn (within the row bound of agents/prompt_budget.py)."""
+        from practicum.agents.prompt_budget import clip_reply
+
+        return clip_reply(self.target.text)
 
 
 def make_role(name: str):

@@ -110,6 +110,9 @@ def export_dataset(
             sidecar.unlink()  # left by an earlier export to this name in another format: it would not line up
     counts = _counts(sides, items, selection)
     counts["problems"] = {side: len({group[r.scenario_id] for r in rs}) for side, rs in sides.items()}
+    from practicum.agents.prompt_budget import bounds
+
+    counts["prompt_bound"] = bounds()  # every row's prompt and reply are within these (tokens)
     manifest_filters = {**filters.model_dump(), "val_fraction": settings.val_fraction, "seed": settings.seed,
                         "min_margin": settings.min_margin, "kto_threshold": settings.kto_threshold}
     file_names = {side: str(path) for side, path in files.items()}
