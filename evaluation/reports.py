@@ -22,10 +22,16 @@ from practicum.evaluation.inference import N_PERMUTATIONS, paired_difference, un
 from practicum.evaluation.session_metrics import METRIC_HELP
 
 N_BOOTSTRAP = 2000
+NORMAL_APPROX_N = 2000
 
 
 def bootstrap_ci(values: list[float], n_boot: int = N_BOOTSTRAP, seed: int = 0, level: float = 0.95):
-    """Percentile bootstrap CI of the mean; (nan, nan) for no values, (v, v) for one."""
+    """Percentile bootstrap CI of the mean; (nan, nan) for no values, (v, v) for one.
+
+    Above NORMAL_APPROX_N values the bootstrap distribution of a mean is normal to well within its
+    own Monte-Carlo noise, so the interval is mean +/- z * sd / sqrt(n) instead of 2,000 resamples
+    of n values (0.4 s per metric at n = 10,000).
+    """
     import numpy as np
 
     if not values:
@@ -33,6 +39,12 @@ def bootstrap_ci(values: list[float], n_boot: int = N_BOOTSTRAP, seed: int = 0, 
     data = np.asarray(values, dtype=float)
     if len(data) == 1:
         return float(data[0]), float(data[0])
+    if len(data) > NORMAL_APPROX_N:
+        from statistics import NormalDist
+
+        z = NormalDist().inv_cdf(0.5 + level / 2)
+        half = z * float(data.std(ddof=0)) / math.sqrt(len(data))  # the bootstrap's own spread uses ddof=0
+        return float(data.mean() - half), float(data.mean() + half)
     rng = np.random.default_rng(seed)
     means = data[rng.integers(0, len(data), size=(n_boot, len(data)))].mean(axis=1)
     tail = (1 - level) / 2 * 100
@@ -123,11 +135,7 @@ def _resolve_classifier(classifier, notes: list[str]):
 
 
 def _values_by_metric(store, session_ids: list[int], version: str) -> dict[str, dict[int, float]]:
-    values: dict[str, dict[int, float]] = {}
-    for row in metrics_queries.metric_rows(store, session_ids, version):
-        if row["value"] is not None:
-            values.setdefault(row["name"], {})[row["session_id"]] = float(row["value"])
-    return values
+    return metrics_queries.metric_values(store, session_ids, version)
 
 
 def _ordered(names) -> list[str]:

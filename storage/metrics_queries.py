@@ -48,6 +48,17 @@ def metric_rows(store: Store, session_ids: list[int], version: str | None = None
     return out
 
 
+def metric_values(store: Store, session_ids: list[int], version: str) -> dict[str, dict[int, float]]:
+    """{metric name: {session id: value}} for one version, values only (no detail JSON to decode)."""
+    values: dict[str, dict[int, float]] = {}
+    for chunk, marks in id_chunks(list(session_ids)):
+        sql = (f"select name, session_id, value from metrics where version = ? and value is not null "
+               f"and session_id in ({marks})")
+        for name, session_id, value in store.db.execute(sql, [version] + chunk):
+            values.setdefault(name, {})[session_id] = float(value)
+    return values
+
+
 def sessions_with_metrics(store: Store, session_ids: list[int], version: str) -> set[int]:
     """The sessions among these that already have metrics of this version."""
     found: set[int] = set()

@@ -77,3 +77,23 @@ def test_interval_covers_the_true_shift_at_about_95_percent():
         result = paired_difference(list(d), seed=i, n_permutations=2000)
         covered += result.ci_low <= 0.4 <= result.ci_high
     assert 0.88 <= covered / 200 <= 0.995
+
+
+def test_large_samples_use_the_normal_test_and_agree_with_permutations(monkeypatch):
+    from practicum.evaluation import inference
+
+    rng = np.random.default_rng(5)
+    a, b = list(rng.random(2500) < 0.10), list(rng.random(2500) < 0.12)
+    a, b = [float(x) for x in a], [float(x) for x in b]
+    large = unpaired_difference(a, b)
+    assert large.method.startswith("Welch") and _agrees(large)
+    monkeypatch.setattr(inference, "NORMAL_MIN_N", 10**9)
+    permuted = unpaired_difference(a, b, n_permutations=2000)
+    assert permuted.method.startswith("permutation")
+    assert large.ci_low == pytest.approx(permuted.ci_low, abs=0.006)
+    assert large.ci_high == pytest.approx(permuted.ci_high, abs=0.006)
+    assert large.p_value == pytest.approx(permuted.p_value, abs=0.03)
+    monkeypatch.setattr(inference, "NORMAL_MIN_N", 2000)
+    d = list(rng.normal(0.05, 1, 3000))
+    paired = paired_difference(d)
+    assert paired.method.startswith("paired z") and _agrees(paired)

@@ -125,3 +125,16 @@ def test_eval_and_compare_commands(db_path, tmp_path):
     assert (tmp_path / "cmp.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     bad = runner.invoke(cli, ["--db", str(db_path), "compare", "run:99", "1-2", "--no-moves"])
     assert bad.exit_code != 0 and "matches no finished session" in str(bad.exception or bad.output)
+
+
+def test_large_samples_use_the_normal_interval_which_matches_the_bootstrap(monkeypatch):
+    import numpy as np
+
+    from practicum.evaluation import reports
+
+    data = list((np.random.default_rng(1).random(2500) < 0.1).astype(float))
+    normal = reports.bootstrap_ci(data)
+    monkeypatch.setattr(reports, "NORMAL_APPROX_N", 10_000)
+    resampled = reports.bootstrap_ci(data)
+    assert normal != resampled  # two procedures were really used
+    assert normal == pytest.approx(resampled, abs=0.002)
