@@ -66,6 +66,11 @@ def _register() -> None:
 
     cli.add_command(loop.loop)
 
+    from practicum.commands import progress, reference
+
+    cli.add_command(progress.progress)
+    evaluation.eval_group.add_command(reference.reference_command)
+
 
 _register()
 

@@ -23,6 +23,7 @@ class Turn:
     completion_tokens: int = 0
     latency: float = 0.0  # seconds
     model: str = ""  # backend spec or "human"
+    metadata: dict = field(default_factory=dict)  # e.g. the student's knowledge state and the gate's record
 
 
 @dataclass

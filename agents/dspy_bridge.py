@@ -57,6 +57,9 @@ class PlainChatAdapter(dspy.Adapter):
         system = signature.instructions.strip()
         if inputs.get("situation"):
             system += "\n\n" + str(inputs["situation"]).strip()
+        state = str(inputs.get("state") or "").strip()  # the student's knowledge-state directive (student_state.py)
+        if state and state not in system:
+            system += "\n" + state
         messages = [{"role": "system", "content": system}]
         output = next(iter(signature.output_fields))
         for demo in demos:

@@ -114,6 +114,7 @@ class Role(dspy.Module):
 
     speaker = ""
     signature: type[dspy.Signature]
+    default_adapter: str | None = None  # name of the packaged LoRA adapter a `local` backend applies for this role
 
     def __init__(self):
         """Create the role's predictor."""
@@ -171,6 +172,7 @@ class Teacher(Role):
 
     speaker = TEACHER
     signature = TeacherTurn
+    default_adapter = None  # the raw embedded model until a teacher adapter ships (another issue)
 
     def situation(self, scenario: Scenario) -> str:
         """Render the scenario for the teacher."""
@@ -178,11 +180,34 @@ class Teacher(Role):
 
 
 class Student(Role):
-    """The simulated student: keeps the profile's misconception until guided out of it."""
+    """The simulated student: keeps the profile's misconception until guided out of it.
+
+    Its prompt carries a short directive from its tracked knowledge state (agents/student_state.py)
+    as the `state` input; `knowledge_state = False` leaves the profile alone (the raw baseline).
+    """
 
     speaker = STUDENT
     signature = StudentTurn
+    knowledge_state = True
+    default_adapter = "student"  # the packaged LoRA adapter a `local` student runs with (agents/artifacts/)
 
     def situation(self, scenario: Scenario) -> str:
         """Render the scenario for the student."""
         return student_situation(scenario)
+
+    def knowledge_state_for(self, scenario: Scenario, history: list[Turn]):
+        """The tracked state before the next turn (None when the state is off)."""
+        if not self.knowledge_state:
+            return None
+        from practicum.agents.student_state import track
+
+        return track(scenario, history)
+
+    def inputs(self, scenario: Scenario, history: list[Turn]) -> dict:
+        """The role's inputs plus `state`: the knowledge-state directive for this turn."""
+        inputs = super().inputs(scenario, history)
+        if self.knowledge_state:
+            from practicum.agents.student_state import student_directive
+
+            inputs["state"] = student_directive(scenario, history)[0]
+        return inputs

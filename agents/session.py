@@ -49,6 +49,7 @@ class Reply:
     latency: float = 0.0
     model: str = ""
     ends_session: bool = False
+    metadata: dict = field(default_factory=dict)  # stored with the turn: knowledge state, gate record
 
 
 class Speaker(Protocol):
@@ -62,32 +63,78 @@ class Speaker(Protocol):
 
 
 class AgentSpeaker:
-    """A role module answering through a backend."""
+    """A role module answering through a backend, its replies checked by the fidelity gate.
+
+    `gate` is how many candidates each turn samples in one batch (agents/fidelity_gate.py): 0 turns
+    the gate off (the completion is used as cleaned), 1 checks and repairs the one completion.
+    """
 
     def __init__(self, role: Role, backend: ChatBackend, options: GenerationOptions | None = None, *,
-                 spec: str = ""):
+                 spec: str = "", gate: int = 0):
         """Bind a role to a backend with default sampling options; `spec` is the agent spec it was built from."""
         self.role = role.speaker
         self.module = role
         self.backend = backend
         self.options = options or GenerationOptions()
         self.spec = spec or getattr(backend, "spec", "")
+        self.gate = max(0, int(gate or 0))
+
+    @property
+    def candidates(self) -> int:
+        """Completions sampled per turn (one batch)."""
+        return max(1, self.gate)
 
     def request(self, scenario: Scenario, history: list[Turn], seed: int | None) -> tuple[list[Message], GenerationOptions]:
         """The messages and options for the next turn (for drivers that batch)."""
         return self.module.messages(scenario, history), self.options.model_copy(update={"seed": seed})
 
-    def accept(self, scenario: Scenario, completion: Completion) -> Reply:
+    def candidate_options(self, options: GenerationOptions) -> list[GenerationOptions]:
+        """One options object per candidate: seeds step apart so each candidate samples on its own."""
+        if self.candidates == 1:
+            return [options]
+        seed = options.seed
+        return [options.model_copy(update={"seed": None if seed is None else seed + i * 104729})
+                for i in range(self.candidates)]
+
+    def accept(self, scenario: Scenario, completion: Completion, history: list[Turn] | None = None) -> Reply:
         """Clean a completion into a Reply; the teacher's [END] marker ends the session."""
-        text = completion.text
-        ends = self.role == TEACHER and END_MARKER.lower() in text.lower()
-        if ends:
-            text = re.sub(re.escape(END_MARKER), "", text, flags=re.I)
+        return self.accept_many(scenario, [completion], history)
+
+    def accept_many(self, scenario: Scenario, completions: list[Completion], history: list[Turn] | None = None) -> Reply:
+        """Clean the candidates, let the gate keep the best (recorded in the reply's metadata), sum their cost."""
+        texts, ends = [], []
+        for completion in completions:
+            text = completion.text
+            end = self.role == TEACHER and END_MARKER.lower() in text.lower()
+            if end:
+                text = re.sub(re.escape(END_MARKER), "", text, flags=re.I)
+            texts.append(self.module.clean(text, scenario))
+            ends.append(end)
+        metadata, state = {}, None
+        knowledge = getattr(self.module, "knowledge_state_for", None)
+        if callable(knowledge):
+            state = knowledge(scenario, list(history or []))
+            if state is not None:
+                metadata["knowledge"] = state.as_metadata()
+        index, text = 0, texts[0]
+        if self.gate and any(texts):
+            from practicum.agents.fidelity_gate import choose
+
+            result = choose(texts, self.role, scenario, list(history or []), state)
+            index, text = result.index, result.text
+            metadata["gate"] = result.as_metadata()
         return Reply(
-            text=self.module.clean(text, scenario), prompt_tokens=completion.usage.prompt_tokens,
-            completion_tokens=completion.usage.completion_tokens, latency=completion.latency,
-            model=self.backend.spec, ends_session=ends,
+            text=text, prompt_tokens=sum(c.usage.prompt_tokens for c in completions),
+            completion_tokens=sum(c.usage.completion_tokens for c in completions),
+            latency=sum(c.latency for c in completions), model=self.backend.spec,
+            ends_session=ends[index] if index >= 0 else False, metadata=metadata,
         )
+
+    def complete(self, messages: list[Message], options: GenerationOptions) -> list[Completion]:
+        """Ask the backend for this turn's candidates (one batch when there are several)."""
+        if self.candidates == 1:
+            return [self.backend.complete(messages, options)]
+        return self.backend.complete_batch([messages] * self.candidates, self.candidate_options(options))
 
     def reply(self, scenario: Scenario, history: list[Turn], seed: int | None) -> Reply:
         """Ask the backend; an empty reply is retried once with another seed."""
@@ -95,12 +142,12 @@ class AgentSpeaker:
             attempt_seed = None if seed is None else seed + attempt * 7919
             messages, options = self.request(scenario, history, attempt_seed)
             try:
-                completion = self.backend.complete(messages, options)
+                completions = self.complete(messages, options)
             except BackendError:
                 raise
             except Exception as exc:  # a backend bug must fail this session, not the caller
                 raise SessionError(f"{self.role} backend {self.backend.spec} failed: {exc}") from exc
-            reply = self.accept(scenario, completion)
+            reply = self.accept_many(scenario, completions, history)
             if reply.text or reply.ends_session:
                 return reply
         raise SessionError(f"{self.role} backend {self.backend.spec} returned an empty reply twice")
@@ -169,6 +216,7 @@ class SessionState:
             turn = Turn(
                 idx=len(self.turns), role=role, text=reply.text, prompt_tokens=reply.prompt_tokens,
                 completion_tokens=reply.completion_tokens, latency=reply.latency, model=reply.model,
+                metadata=dict(reply.metadata),
             )
             self._check_loop(turn)
             self.turns.append(turn)

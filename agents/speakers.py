@@ -1,17 +1,24 @@
 """Agent specs, parsed once, and the one place that turns them into ready speakers.
 
-A `--teacher`/`--student` spec names who speaks: `human`, or a backend spec plus an optional
-role program, e.g. `local`, `local:adapter=3`, `local:program=7`, `openai:gpt-4o-mini,program=PATH`,
-`scripted:A|B`. `parse_agent_spec` splits it into an `AgentSpec` (the backend spec, the program
-reference); `SpeakerBuilder` turns that into a role module with its compiled program loaded and a
-backend, resolving run ids (`adapter=<id>`, `program=<id>`) through the Store it is given. Both
-roles on the same backend spec share one backend object, so the model loads once and the
-generation driver can batch them together.
+A `--teacher`/`--student` spec names who speaks: `human`, or a backend spec plus optional role
+options, e.g. `local`, `local:adapter=3`, `local:program=7`, `openai:gpt-4o-mini,program=PATH`,
+`scripted:A|B`, `local:gate=4,state=off`. `parse_agent_spec` splits it into an `AgentSpec` (the
+backend spec; the role's program, fidelity gate and knowledge-state switch); `SpeakerBuilder` turns
+that into a role module with its compiled program loaded and a backend, resolving run ids
+(`adapter=<id>`, `program=<id>`) through the Store it is given. Both roles on the same backend spec
+share one backend object, so the model loads once and the generation driver can batch them together.
+
+Defaults are per role: a `local` role without `adapter=` runs with its role's packaged adapter
+(`Role.default_adapter`; the student's ships in agents/artifacts/student_adapter, the teacher has
+none yet), and `adapter=none` gives the raw model. The fidelity gate (`gate=N` candidates per turn;
+`gate=0` or `gate=off` turns it off) defaults to `default_gate`: 4 student candidates in one batch on
+the local model, one checked reply elsewhere, none for scripted replies (they are used as queued).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from practicum.agents.backends.base import ChatBackend, GenerationOptions
@@ -21,7 +28,11 @@ from practicum.records import STUDENT, TEACHER
 
 HUMAN = "human"
 PROGRAM_KEY = "program"
-SCRIPTED_OPTION_KEYS = ("delay", "vary", PROGRAM_KEY)
+ROLE_OPTION_KEYS = (PROGRAM_KEY, "gate", "state")  # options of the role, split off before the backend sees the spec
+SCRIPTED_OPTION_KEYS = ("delay", "vary") + ROLE_OPTION_KEYS
+NO_ADAPTER = "none"
+STUDENT_CANDIDATES = 4  # the student's gate on a backend that samples them in one batch (the local model)
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 BackendFactory = Callable[[str], ChatBackend]  # backend spec text -> backend (tests inject scripted ones)
 
@@ -33,6 +44,8 @@ class AgentSpec:
     text: str  # as given; stored on the session row (teacher_spec / student_spec)
     backend: BackendSpec | None = None  # None for a human
     program: str = ""  # `program=` value: a tuning run id or a JSON file; '' for the role's own prompt
+    gate: int | None = None  # `gate=`: candidates per turn (0: gate off); None: DEFAULT_GATE
+    state: bool = True  # `state=off`: the student runs without its knowledge-state directive
 
     @property
     def is_human(self) -> bool:
@@ -52,15 +65,40 @@ def parse_agent_spec(text: str | AgentSpec) -> AgentSpec:
     spec = (text or "").strip()
     if spec == HUMAN:
         return AgentSpec(HUMAN)
-    backend_text, program = _split_program(spec)
-    return AgentSpec(spec, parse_spec(backend_text), program)
+    backend_text, options = _split_role_options(spec)
+    return AgentSpec(spec, parse_spec(backend_text), options.get(PROGRAM_KEY, ""), _gate(options.get("gate"), spec),
+                     _state(options.get("state"), spec))
+
+
+def _gate(value: str | None, spec: str) -> int | None:
+    if value is None:
+        return None
+    if value.lower() in ("off", "no", "false"):
+        return 0
+    if not value.isdigit() or int(value) > 16:
+        raise BackendError(f"spec '{spec}': gate= takes a number of candidates from 0 to 16, or 'off'")
+    return int(value)
+
+
+def _state(value: str | None, spec: str) -> bool:
+    if value is None or value.lower() in ("on", "yes", "true"):
+        return True
+    if value.lower() in ("off", "no", "false"):
+        return False
+    raise BackendError(f"spec '{spec}': state= is 'on' or 'off'")
 
 
 def _split_program(spec: str) -> tuple[str, str]:
     """(`local:adapter=3`, `7`) from `local:adapter=3,program=7`; the spec unchanged when it names no program."""
+    backend, options = _split_role_options(spec)
+    return backend, options.get(PROGRAM_KEY, "")
+
+
+def _split_role_options(spec: str) -> tuple[str, dict[str, str]]:
+    """(`local:adapter=3`, {program: 7, gate: 4}) from `local:adapter=3,program=7,gate=4`; unchanged without any."""
     kind, sep, rest = spec.partition(":")
     if not sep:
-        return spec, ""
+        return spec, {}
     if kind == "openai":
         model, comma, options = rest.partition(",")
         head, parts = f"{kind}:{model}", options.split(",") if comma else []
@@ -68,21 +106,22 @@ def _split_program(spec: str) -> tuple[str, str]:
         head, parts = f"{kind}:", rest.split(",")
         if kind == "scripted" and not all(p.partition("=")[0].strip() in SCRIPTED_OPTION_KEYS and "=" in p
                                           for p in parts):
-            return spec, ""  # a reply list (`scripted:A|B`), where `program=` is just text
-    program, kept = "", []
+            return spec, {}  # a reply list (`scripted:A|B`), where `program=` is just text
+    options, kept = {}, []
     for part in parts:
         key, eq, value = part.strip().partition("=")
-        if key == PROGRAM_KEY and eq:
+        if key in ROLE_OPTION_KEYS and eq:
             if not value.strip():
-                raise BackendError(f"spec '{spec}': program= needs a tuning run id or a program file")
-            program = value.strip()
+                what = "a tuning run id or a program file" if key == PROGRAM_KEY else "a value"
+                raise BackendError(f"spec '{spec}': {key}= needs {what}")
+            options[key] = value.strip()
         else:
             kept.append(part)
-    if not program:
-        return spec, ""
+    if not options:
+        return spec, {}
     if kind == "openai":
-        return head + "".join("," + p for p in kept), program
-    return (head + ",".join(kept)) if kept else kind, program
+        return head + "".join("," + p for p in kept), options
+    return (head + ",".join(kept)) if kept else kind, options
 
 
 def new_role(role: str):
@@ -103,19 +142,20 @@ class SpeakerBuilder:
         self._make_backend = make_backend
         self.backends: dict[str, ChatBackend] = {}
 
-    def backend(self, spec: str | AgentSpec) -> ChatBackend:
-        """The backend an agent spec names, built on first use and shared after that."""
+    def backend(self, spec: str | AgentSpec, role: str | None = None) -> ChatBackend:
+        """The backend an agent spec names (with `role`'s default adapter on `local`), built once and shared."""
         parsed = parse_agent_spec(spec)
         if parsed.is_human:
             raise BackendError("a human side has no backend")
-        key = parsed.backend_text
+        backend_spec = role_backend_spec(parsed.backend, role)
+        key = backend_spec.text
         if key not in self.backends:
             if self._make_backend is not None:
                 self.backends[key] = self._make_backend(key)
             else:
                 from practicum.agents.backends.spec import make_backend
 
-                self.backends[key] = make_backend(parsed.backend, self.store)
+                self.backends[key] = make_backend(backend_spec, self.store)
         return self.backends[key]
 
     def role(self, role: str, spec: str | AgentSpec):
@@ -126,6 +166,8 @@ class SpeakerBuilder:
             from practicum.agents.programs import load_role_program
 
             load_role_program(module, parsed.program, self.store)
+        if not parsed.state and hasattr(module, "knowledge_state"):
+            module.knowledge_state = False
         return module
 
     def speaker(self, role: str, spec: str | AgentSpec, options: GenerationOptions | None = None, *,
@@ -140,7 +182,9 @@ class SpeakerBuilder:
         if parsed.is_human:
             return HumanSpeaker(role, ask, spec=parsed.text)
         module = module if module is not None else self.role(role, parsed)
-        return AgentSpeaker(module, self.backend(parsed), options, spec=parsed.text)
+        backend = self.backend(parsed, role)
+        gate = parsed.gate if parsed.gate is not None else default_gate(backend, role)
+        return AgentSpeaker(module, backend, options, spec=parsed.text, gate=gate)
 
     def close(self) -> None:
         """Close backends that hold resources (HTTP clients); best effort."""
@@ -151,3 +195,43 @@ class SpeakerBuilder:
                     close()
                 except Exception:  # closing is best effort; everything worth keeping is stored
                     pass
+
+
+def default_adapter_path(role: str | None) -> Path | None:
+    """The packaged LoRA adapter a `local` backend applies for `role` (None: none ships for it)."""
+    if role not in (TEACHER, STUDENT):
+        return None
+    from practicum.agents.roles import Student, Teacher
+
+    name = (Teacher if role == TEACHER else Student).default_adapter
+    path = ARTIFACTS / f"{name}_adapter" if name else None
+    return path if path is not None and (path / "adapter_config.json").is_file() else None
+
+
+def role_backend_spec(spec: BackendSpec, role: str | None) -> BackendSpec:
+    """The backend spec a role runs on: `local` gets the role's packaged adapter, `adapter=none` the raw model."""
+    if spec.kind != "local":
+        return spec
+    adapter = spec.options.get("adapter")
+    if adapter is not None and adapter.lower() == NO_ADAPTER:
+        options = {k: v for k, v in spec.options.items() if k != "adapter"}
+        return BackendSpec("local", options=options, text=spec.text)
+    if adapter is not None:
+        return spec
+    path = default_adapter_path(role)
+    if path is None:
+        return spec
+    # The text names the adapter, so a teacher and a student on `local` get two backends over one base model
+    # (agents/backends/local.py keeps one base per model and dtype, with each adapter loaded beside it).
+    options = {**spec.options, "adapter": str(path)}
+    return BackendSpec("local", options=options, text="local:" + ",".join(f"{k}={v}" for k, v in options.items()))
+
+
+def default_gate(backend, role: str) -> int:
+    """Candidates per turn when the spec does not say: several where they share one batch, else one; 0 for scripted."""
+    kind = str(getattr(backend, "spec", "")).partition(":")[0]
+    if kind not in ("local", "openai"):
+        return 0
+    if role == STUDENT and getattr(backend, "batches_in_one_pass", False):
+        return STUDENT_CANDIDATES
+    return 1

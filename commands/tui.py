@@ -16,11 +16,14 @@ from practicum.commands.common import open_store
               help="Default teacher backend spec for watched sessions and scenario generation.")
 @click.option("--student", "student_spec", default="local", show_default=True,
               help="Student backend spec for practice, and default student for watched sessions.")
+@click.option("--no-feedback", is_flag=True,
+              help="Practise without the per-turn feedback line (ctrl+f toggles it in practice, and is remembered).")
 @click.pass_context
-def tui(ctx, rubric_path, rater, teacher_spec, student_spec):
-    """Browse, review and rate sessions; practise as the teacher; watch agents tutor each other.
+def tui(ctx, rubric_path, rater, teacher_spec, student_spec, no_feedback):
+    """Browse, review and rate sessions; practise as the teacher with feedback; watch agents tutor each other.
 
-    Keys are shown at the bottom of every screen; press ? for all of them.
+    Keys are shown at the bottom of every screen; press ? for all of them. Practice feedback uses the
+    packaged move classifier and pedagogical judge when they are installed (loaded in the background).
     """
     from practicum.agents.speakers import parse_agent_spec
     from practicum.config import load_settings
@@ -32,7 +35,8 @@ def tui(ctx, rubric_path, rater, teacher_spec, student_spec):
     rubric_path = rubric_path or load_settings().get("rubric")
     rubric = load_rubric(rubric_path) if rubric_path else None
     store = open_store(ctx)
-    app = make_app(store, rubric=rubric, rater=rater, teacher_spec=teacher_spec, student_spec=student_spec)
+    app = make_app(store, rubric=rubric, rater=rater, teacher_spec=teacher_spec, student_spec=student_spec,
+                   judge="auto", classifier="auto", feedback=False if no_feedback else None)
     try:
         app.run()
     finally:

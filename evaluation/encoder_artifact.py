@@ -2,9 +2,9 @@
 
 Only what training changed is stored: each member's LoRA matrices (fp16), its
 heads and its feature scaling. Loading rebuilds every member from the packaged
-MiniLM's own top layers with the LoRA product merged into the weights, so
-prediction runs plain transformer layers (no peft) and is deterministic. The
-frozen lower layers run once per pair for all members.
+MiniLM's own last layer with the LoRA product merged into the weights, so
+prediction runs plain weights (no peft) and is deterministic. The frozen layers
+(and the last layer's keys and values) run once per pair for all members.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from practicum.errors import InputError
 from practicum.evaluation.encoder_training import (
-    EncoderConfig, bottom_states, load_base, make_top, pair_tokens, predict_top,
+    EncoderConfig, frozen_inputs, load_base, make_top, pair_tokens, predict_top,
 )
 
 FORMAT = "practicum-cross-encoder-ensemble/1"
@@ -28,12 +28,12 @@ def top_state(top, config: EncoderConfig) -> dict:
 
     state = {}
     for name, tensor in top.state_dict().items():
-        if name.startswith("layers."):
+        if name.startswith("layer."):
             if config.lora_rank and "lora_" not in name:
                 continue  # frozen base weights: rebuilt from the packaged model
-            state[name.replace(".default", "")] = tensor.detach().to(torch.float16).contiguous()
+            state[name.replace(".default", "")] = tensor.detach().to(torch.float16).clone().contiguous()
         else:
-            state[name] = tensor.detach().to(torch.float32).contiguous()
+            state[name] = tensor.detach().to(torch.float32).clone().contiguous()
     return state
 
 
@@ -58,7 +58,6 @@ class EncoderEnsemble:
 
     def __init__(self, path: str | Path):
         """Load `path` (a file written by `save_ensemble`) on the packaged MiniLM."""
-        import torch
         from safetensors import safe_open
 
         path = Path(path)
@@ -75,19 +74,14 @@ class EncoderEnsemble:
         self.config = EncoderConfig(**json.loads(header["config"]))
         self.meta = json.loads(header["meta"])
         self.tasks: dict[str, int] = {name: len(classes) for name, classes in self.meta["tasks"].items()}
-        self.tokenizer, base = load_base()
-        self.base = base
-        self.frozen_layers = len(base.encoder.layer) - self.config.trained_layers
+        self.tokenizer, self.base = load_base()
         self.members = []
         for number in range(int(header["members"])):
             prefix = f"m{number}."
             state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
             self.members.append(self._build(state))
-        torch.manual_seed(0)
 
     def _build(self, state: dict):
-        import torch
-
         plain = EncoderConfig(**(asdict(self.config) | {"lora_rank": 0}))
         n_features = state["feature_mean"].shape[0]
         top = make_top(self.base, plain, self.tasks, n_features)
@@ -96,7 +90,7 @@ class EncoderEnsemble:
         for name, value in own.items():
             if name in state:
                 merged[name] = state[name].to(value.dtype)
-            elif name.startswith("layers.") and name.endswith(".weight") and self.config.lora_rank:
+            elif name.startswith("layer.") and name.endswith(".weight") and self.config.lora_rank:
                 stem = name[: -len(".weight")]
                 a, b = state.get(f"{stem}.lora_A.weight"), state.get(f"{stem}.lora_B.weight")
                 scale = self.config.lora_alpha / self.config.lora_rank
@@ -109,10 +103,10 @@ class EncoderEnsemble:
             parameter.requires_grad_(False)
         return top
 
-    def states(self, firsts: list[str], seconds: list[str]):
-        """Tokens and frozen-bottom states of the pairs."""
+    def inputs(self, firsts: list[str], seconds: list[str]) -> list[dict]:
+        """What the frozen model computes once per pair for every member (see `frozen_inputs`)."""
         tokens = pair_tokens(self.tokenizer, firsts, seconds, self.config.max_length, self.config.max_second)
-        return tokens, bottom_states(self.base, tokens, self.frozen_layers)
+        return frozen_inputs(self.base, tokens)
 
     def predict(self, firsts: list[str], seconds: list[str], features) -> dict:
         """Mean class probabilities over the members: {task: array (n, classes)}."""
@@ -120,10 +114,9 @@ class EncoderEnsemble:
 
         if not firsts:
             return {name: np.zeros((0, n)) for name, n in self.tasks.items()}
-        tokens, states = self.states(firsts, seconds)
-        types = [t for _, t in tokens]
+        items = self.inputs(firsts, seconds)
         total: dict = {}
         for top in self.members:
-            for name, probabilities in predict_top(top, states, types, features).items():
+            for name, probabilities in predict_top(top, items, features).items():
                 total[name] = total.get(name, 0) + probabilities / len(self.members)
         return total

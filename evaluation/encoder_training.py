@@ -1,16 +1,19 @@
-"""Fine-tune the packaged MiniLM as a cross-encoder on a CPU: frozen lower layers, LoRA on the top ones.
+"""Fine-tune the packaged MiniLM as a cross-encoder on a CPU: frozen lower layers, LoRA on the last one.
 
 Both learned judges here (the MRBench tutor-quality judge and the teacher-move
 classifier) read a pair of texts: what came before (the dialogue, truncated from
 the left so the latest turns survive) and the turn being judged. The pair goes
 through all-MiniLM-L6-v2 as `[CLS] context [SEP] turn [SEP]`. Training the whole
-model on two shared cores costs hours, so the lower layers stay frozen: their
-output is computed once per text pair and cached, and only the top
-`trained_layers` carry LoRA adapters (peft) and feed one softmax head per task.
-A fold ensemble then costs one bottom pass plus a small top pass per member.
-The trained state (LoRA matrices, heads, feature scaling) is a few hundred KB,
-merged into plain weights at load time, so prediction needs torch and
-transformers but not peft.
+model on two shared cores costs hours (measured: about 1 pair/s), so the first
+five layers stay frozen and run once per pair. The last layer is adapted with
+LoRA (peft) on its query, attention-output and feed-forward weights, and is
+computed only where it is read: at [CLS] and the judged turn's tokens, attending
+over frozen keys and values of the whole pair. That is exactly the model's last
+layer at those positions, at a quarter of its cost, and keys and values are
+computed once for every fold and ensemble member. One softmax head per task
+reads [CLS], the mean of the turn's tokens and a few cues. The trained state
+(LoRA matrices, heads, feature scaling) is a few hundred KB, merged into plain
+weights at load time, so prediction needs torch and transformers but not peft.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
-LORA_TARGETS = ("query", "key", "value", "dense")  # every Linear inside a BertLayer
+LORA_TARGETS = ("query", "dense")  # queries, attention output, feed-forward; keys and values stay frozen
 
 
 @dataclass
@@ -30,7 +33,7 @@ class EncoderConfig:
 
     max_length: int = field(default=192, metadata={"help": "tokens per pair, [CLS] and [SEP]s included"})
     max_second: int = field(default=96, metadata={"help": "tokens kept of the judged turn (the rest is context)"})
-    trained_layers: int = field(default=1, metadata={"help": "top transformer layers that get LoRA adapters"})
+    trained_layers: int = field(default=1, metadata={"help": "1: adapt the last layer; 0: keep it frozen"})
     lora_rank: int = field(default=8, metadata={"help": "LoRA rank (0 trains the top layers' weights fully)"})
     lora_alpha: int = field(default=16, metadata={"help": "LoRA scale numerator"})
     lora_dropout: float = field(default=0.1, metadata={"help": "dropout on the LoRA input"})
@@ -70,25 +73,41 @@ def _batches(lengths: list[int], size: int) -> list[list[int]]:
     return [order[s : s + size] for s in range(0, len(order), size)]
 
 
-def bottom_states(model, tokens, frozen_layers: int, batch_size: int = 32, progress: Progress | None = None):
-    """Hidden states after the first `frozen_layers` layers, one float32 tensor (length, hidden) per pair."""
+def query_positions(types: list[int]) -> list[int]:
+    """Where the top layer is computed: [CLS] and every token of the judged turn (segment 1)."""
+    return [0] + [i for i, t in enumerate(types) if t == 1]
+
+
+def frozen_inputs(model, tokens, batch_size: int = 32, progress: Progress | None = None) -> list[dict]:
+    """What the trainable top needs per pair, computed once by the frozen model.
+
+    For each pair: the hidden states entering the last layer at the query positions ([CLS] and the judged
+    turn), and that layer's keys and values for every token. Keys and values get no adapter, so they are
+    the same for every fold and ensemble member; only queries, the attention output and the feed-forward
+    block of the last layer are adapted, and only at the query positions.
+    """
     import torch
 
-    states: list = [None] * len(tokens)
+    out: list = [None] * len(tokens)
     batches = _batches([len(ids) for ids, _ in tokens], batch_size)
+    last = model.encoder.layer[-1].attention.self
     model.eval()
     for number, batch in enumerate(batches):
         ids, types, mask = _pad([tokens[i][0] for i in batch], [tokens[i][1] for i in batch])
         with torch.inference_mode():
             hidden = model.embeddings(input_ids=ids, token_type_ids=types)
             attention = _mask(model.config, hidden, mask)
-            for layer in model.encoder.layer[:frozen_layers]:
+            for layer in model.encoder.layer[:-1]:
                 hidden = _layer_out(layer(hidden, attention_mask=attention))
+            keys, values = last.key(hidden), last.value(hidden)
         for row, i in enumerate(batch):
-            states[i] = hidden[row, : len(tokens[i][0])].clone()
+            n = len(tokens[i][0])
+            where = torch.tensor(query_positions(tokens[i][1]))
+            out[i] = {"query": hidden[row, where].clone(), "key": keys[row, :n].to(torch.float16).clone(),
+                      "value": values[row, :n].to(torch.float16).clone()}
         if progress:
             progress("encoding", number + 1, len(batches))
-    return states
+    return out
 
 
 def _layer_out(output):
@@ -115,94 +134,106 @@ def _pad(id_lists, type_lists):
     return ids, types, mask
 
 
-def _pad_states(states, types):
+def collate(items: list[dict]):
+    """Pad a batch of `frozen_inputs` items: queries (B, q, H), keys/values (B, n, H) and both masks."""
     import torch
 
-    width = max(s.shape[0] for s in states)
-    hidden = torch.zeros(len(states), width, states[0].shape[1])
-    mask = torch.zeros(len(states), width, dtype=torch.long)
-    second = torch.zeros(len(states), width)
-    for row, (s, t) in enumerate(zip(states, types)):
-        hidden[row, : s.shape[0]] = s
-        mask[row, : s.shape[0]] = 1
-        second[row, : len(t)] = torch.tensor(t, dtype=torch.float32)
-    return hidden, mask, second
+    hidden = items[0]["query"].shape[1]
+    nq = max(x["query"].shape[0] for x in items)
+    nk = max(x["key"].shape[0] for x in items)
+    query = torch.zeros(len(items), nq, hidden)
+    key = torch.zeros(len(items), nk, hidden)
+    value = torch.zeros(len(items), nk, hidden)
+    query_mask = torch.zeros(len(items), nq)
+    key_mask = torch.zeros(len(items), nk)
+    for row, x in enumerate(items):
+        query[row, : x["query"].shape[0]] = x["query"].float()
+        key[row, : x["key"].shape[0]] = x["key"].float()
+        value[row, : x["value"].shape[0]] = x["value"].float()
+        query_mask[row, : x["query"].shape[0]] = 1
+        key_mask[row, : x["key"].shape[0]] = 1
+    return query, key, value, query_mask, key_mask
 
 
 def make_top(base_model, config: EncoderConfig, tasks: dict[str, int], n_features: int):
-    """A fresh trainable top: copies of the last layers (LoRA-wrapped), pooling, one head per task."""
+    """A fresh trainable top: a copy of the last layer (LoRA-wrapped, or frozen), pooling, one head per task."""
     import torch
 
     torch.manual_seed(config.seed)
-    layers = torch.nn.ModuleList(copy.deepcopy(base_model.encoder.layer[len(base_model.encoder.layer)
-                                                                       - config.trained_layers :]))
-    if config.lora_rank and config.trained_layers:
+    layer = copy.deepcopy(base_model.encoder.layer[-1])
+    for parameter in layer.parameters():
+        parameter.requires_grad_(bool(config.trained_layers and not config.lora_rank))
+    if config.trained_layers and config.lora_rank:
         from peft import LoraConfig, inject_adapter_in_model
 
-        for parameter in layers.parameters():
-            parameter.requires_grad_(False)
         lora = LoraConfig(r=config.lora_rank, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
                           target_modules=list(LORA_TARGETS))
-        layers = inject_adapter_in_model(lora, layers)
-    return CrossEncoderTop(base_model.config, layers, tasks, n_features, config.head_dropout)
+        layer = inject_adapter_in_model(lora, layer)
+    return _top_class()(layer, tasks, n_features, config.head_dropout)
 
 
-def _top_module():
+def _top_class():
     import torch
 
-    class Top(torch.nn.Module):
-        """Top layers, mean pooling (all tokens and the judged turn's), feature concat, one head per task."""
+    class CrossEncoderTop(torch.nn.Module):
+        """The last layer at the query positions over frozen keys/values; [CLS] and mean-pooled turn; heads."""
 
-        def __init__(self, bert_config, layers, tasks: dict[str, int], n_features: int, dropout: float):
+        def __init__(self, layer, tasks: dict[str, int], n_features: int, dropout: float):
             super().__init__()
-            self.bert_config = bert_config
-            self.layers = layers
-            hidden = bert_config.hidden_size
+            self.layer = layer
+            attention = layer.attention.self
+            self.heads_n, self.head_size = attention.num_attention_heads, attention.attention_head_size
+            hidden = self.heads_n * self.head_size
             self.register_buffer("feature_mean", torch.zeros(n_features))
             self.register_buffer("feature_scale", torch.ones(n_features))
             self.dropout = torch.nn.Dropout(dropout)
             self.heads = torch.nn.ModuleDict({name: torch.nn.Linear(2 * hidden + n_features, n)
                                               for name, n in tasks.items()})
 
-        def forward(self, hidden, mask, second, features):
-            attention = _mask(self.bert_config, hidden, mask)
-            for layer in self.layers:
-                hidden = _layer_out(layer(hidden, attention_mask=attention))
-            weights = mask.to(hidden.dtype).unsqueeze(-1)
-            pooled_all = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
-            turn = second.unsqueeze(-1) * weights
-            pooled_turn = (hidden * turn).sum(1) / turn.sum(1).clamp(min=1.0)
+        def _split(self, x):
+            b, n, _ = x.shape
+            return x.view(b, n, self.heads_n, self.head_size).transpose(1, 2)
+
+        def forward(self, query, key, value, query_mask, key_mask, features):
+            layer = self.layer
+            q = self._split(layer.attention.self.query(query))
+            scores = q @ self._split(key).transpose(-1, -2) / math.sqrt(self.head_size)
+            scores = scores + (1.0 - key_mask[:, None, None, :]) * -1e9
+            weights = torch.nn.functional.dropout(torch.softmax(scores, dim=-1), 0.1, self.training)
+            context = (weights @ self._split(value)).transpose(1, 2).reshape(query.shape)
+            attended = layer.attention.output(context, query)
+            out = layer.output(layer.intermediate(attended), attended)
+            turn = query_mask.clone()
+            turn[:, 0] = 0.0  # position 0 is [CLS]
+            turn = turn.unsqueeze(-1)
+            pooled_turn = (out * turn).sum(1) / turn.sum(1).clamp(min=1.0)
             scaled = (features - self.feature_mean) / self.feature_scale
-            joined = self.dropout(torch.cat([pooled_all, pooled_turn, scaled], dim=1))
+            joined = self.dropout(torch.cat([out[:, 0], pooled_turn, scaled], dim=1))
             return {name: head(joined) for name, head in self.heads.items()}
 
-    return Top
-
-
-def CrossEncoderTop(bert_config, layers, tasks, n_features, dropout):  # noqa: N802 - a class made lazily
-    """Build the top module (the class is defined on first use so importing this module needs no torch)."""
-    return _top_module()(bert_config, layers, tasks, n_features, dropout)
+    return CrossEncoderTop
 
 
 def class_weights(targets, n_classes: int, power: float):
-    """Per-class loss weights from label counts: (n / (k * n_c)) ** power, mean 1 over the labelled rows."""
+    """Per-class loss weights from label counts: (n / (k * n_c)) ** power, capped at 10, mean 1 over the rows."""
     import numpy as np
 
     labelled = targets[targets >= 0]
     counts = np.bincount(labelled, minlength=n_classes).astype(float)
     weights = np.where(counts > 0, (len(labelled) / (n_classes * np.maximum(counts, 1))) ** power, 0.0)
+    weights = np.minimum(weights, 10.0)  # a class seen once or twice must not dominate the loss
     norm = (weights[labelled]).mean() if len(labelled) else 1.0
     return weights / (norm or 1.0)
 
 
-def train_top(base_model, states, types, features, targets: dict, tasks: dict[str, int], config: EncoderConfig,
+def train_top(base_model, items: list[dict], features, targets: dict, tasks: dict[str, int], config: EncoderConfig,
               progress: Progress | None = None, stage: str = "training"):
-    """Train a top on cached bottom states; `targets[task]` is an int array with -1 where unlabelled,
+    """Train a top on `frozen_inputs` items; `targets[task]` is an int array with -1 where unlabelled,
     `tasks[task]` its number of classes."""
     import numpy as np
     import torch
 
-    features = np.asarray(features, dtype=np.float32).reshape(len(states), -1)
+    features = np.asarray(features, dtype=np.float32).reshape(len(items), -1)
     top = make_top(base_model, config, tasks, features.shape[1])
     if features.shape[1]:
         top.feature_mean.copy_(torch.tensor(features.mean(0)))
@@ -214,7 +245,7 @@ def train_top(base_model, states, types, features, targets: dict, tasks: dict[st
     trainable = [p for p in top.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=config.weight_decay)
     rng = np.random.default_rng(config.seed)
-    steps_per_epoch = math.ceil(len(states) / config.batch_size)
+    steps_per_epoch = math.ceil(len(items) / config.batch_size)
     total = steps_per_epoch * config.epochs
     warmup = max(1, total // 10)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -225,16 +256,15 @@ def train_top(base_model, states, types, features, targets: dict, tasks: dict[st
     step = 0
     for _ in range(config.epochs):
         # Shuffle, then group neighbours by length, so batches pad little but still vary between epochs.
-        order = rng.permutation(len(states))
+        order = rng.permutation(len(items))
         chunks = [order[s : s + config.batch_size * 8] for s in range(0, len(order), config.batch_size * 8)]
         batches = []
         for chunk in chunks:
-            chunk = sorted(chunk, key=lambda i: states[i].shape[0])
+            chunk = sorted(chunk, key=lambda i: items[i]["key"].shape[0])
             batches += [chunk[s : s + config.batch_size] for s in range(0, len(chunk), config.batch_size)]
         for index in rng.permutation(len(batches)):
             batch = batches[index]
-            hidden, mask, second = _pad_states([states[i] for i in batch], [types[i] for i in batch])
-            logits = top(hidden, mask, second, feature_tensor[batch])
+            logits = top(*collate([items[i] for i in batch]), feature_tensor[batch])
             loss = sum(losses[name](logits[name], target_tensors[name][batch]).nan_to_num()
                        for name in targets) / len(targets)
             optimizer.zero_grad()
@@ -248,20 +278,19 @@ def train_top(base_model, states, types, features, targets: dict, tasks: dict[st
     return top
 
 
-def predict_top(top, states, types, features, batch_size: int = 64) -> dict:
+def predict_top(top, items: list[dict], features, batch_size: int = 64) -> dict:
     """Class probabilities per task: {task: array (n, classes)}."""
     import numpy as np
     import torch
 
-    features = torch.tensor(np.asarray(features, dtype=np.float32).reshape(len(states), -1))
+    features = torch.tensor(np.asarray(features, dtype=np.float32).reshape(len(items), -1))
     out: dict[str, np.ndarray] = {}
     top.eval()
-    for batch in _batches([s.shape[0] for s in states], batch_size):
-        hidden, mask, second = _pad_states([states[i] for i in batch], [types[i] for i in batch])
+    for batch in _batches([x["key"].shape[0] for x in items], batch_size):
         with torch.inference_mode():
-            logits = top(hidden, mask, second, features[batch])
+            logits = top(*collate([items[i] for i in batch]), features[batch])
         for name, values in logits.items():
             probabilities = torch.softmax(values, dim=-1).numpy()
-            target = out.setdefault(name, np.zeros((len(states), probabilities.shape[1]), dtype=np.float64))
+            target = out.setdefault(name, np.zeros((len(items), probabilities.shape[1]), dtype=np.float64))
             target[batch] = probabilities
     return out

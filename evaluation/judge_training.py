@@ -98,7 +98,7 @@ def train_judge(inputs: list[str | Path], output_dir: str | Path | None = None, 
     import transformers
 
     from practicum.evaluation.encoder_artifact import save_ensemble
-    from practicum.evaluation.encoder_training import bottom_states, load_base, pair_tokens, predict_top, train_top
+    from practicum.evaluation.encoder_training import frozen_inputs, load_base, pair_tokens, predict_top, train_top
 
     config = config or JUDGE_CONFIG
     output_dir = Path(output_dir) if output_dir else ARTIFACT_DIR
@@ -110,19 +110,17 @@ def train_judge(inputs: list[str | Path], output_dir: str | Path | None = None, 
     torch.manual_seed(config.seed)
     tokenizer, base = load_base()
     tokens = pair_tokens(tokenizer, contexts, responses, config.max_length, config.max_second)
-    types = [t for _, t in tokens]
-    states = bottom_states(base, tokens, len(base.encoder.layer) - config.trained_layers,
-                           progress=(lambda s, d, t: progress("encoding pairs", d, t)) if progress else None)
+    items = frozen_inputs(base, tokens, progress=(lambda s, d, t: progress("encoding pairs", d, t)) if progress else None)
     folds = grouped_folds(examples, n_folds)
     out_of_fold = {d: np.zeros((len(examples), len(c))) for d, c in tasks.items()}
     tops = []
     for number, test in enumerate(folds):
         held = set(test)
         train = [i for i in range(len(examples)) if i not in held]
-        top = train_top(base, [states[i] for i in train], [types[i] for i in train], features[train],
-                        {d: y[train] for d, y in targets.items()}, {d: len(c) for d, c in tasks.items()}, config,
-                        progress=progress, stage=f"fold {number + 1}/{n_folds}")
-        predicted = predict_top(top, [states[i] for i in test], [types[i] for i in test], features[test])
+        top = train_top(base, [items[i] for i in train], features[train], {d: y[train] for d, y in targets.items()},
+                        {d: len(c) for d, c in tasks.items()}, config, progress=progress,
+                        stage=f"fold {number + 1}/{n_folds}")
+        predicted = predict_top(top, [items[i] for i in test], features[test])
         for d in tasks:
             out_of_fold[d][test] = predicted[d]
         tops.append(top)
@@ -134,11 +132,12 @@ def train_judge(inputs: list[str | Path], output_dir: str | Path | None = None, 
         "judge": JUDGE_NAME, "version": version, "rater": f"judge:{JUDGE_NAME}@{version}", "artifact": ENSEMBLE_FILE,
         "data": {"files": hashes, "responses": len(examples), "dialogues": len({e.conversation_id for e in examples}),
                  "labelled": {d: int((y >= 0).sum()) for d, y in targets.items()}},
-        "model": (f"all-MiniLM-L6-v2 cross-encoder ([CLS] dialogue [SEP] response [SEP], dialogue truncated "
-                  f"from the left); lower {len(base.encoder.layer) - config.trained_layers} layers frozen, LoRA on "
-                  f"the top {config.trained_layers}; mean pooling (all tokens, response tokens) plus "
-                  f"{len(JUDGE_FEATURES)} cues; one class-weighted softmax head per dimension, missing labels "
-                  f"masked; ensemble of the {n_folds} fold models"),
+        "model": (f"all-MiniLM-L6-v2 cross-encoder ([CLS] dialogue [SEP] response [SEP], at most "
+                  f"{config.max_length} tokens, dialogue truncated from the left); layers 1-5 frozen; layer 6 "
+                  f"{'adapted with LoRA (query, attention output, feed-forward)' if config.trained_layers else 'frozen'}"
+                  f" at [CLS] and the response tokens; [CLS] and mean response vector plus {len(JUDGE_FEATURES)} "
+                  f"cues; one class-weighted softmax head per dimension, missing labels masked; ensemble of the "
+                  f"{n_folds} fold models"),
         "features": list(JUDGE_FEATURES), "config": asdict(config),
         "cross_validation": {"folds": n_folds, "grouped_by": "conversation_id", "members": "one model per fold",
                              "scores": scores,

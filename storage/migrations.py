@@ -131,7 +131,13 @@ def m005_tuning_run_details(db: Database) -> None:
     table.add_column("details", str)
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_turn_candidates, m003_metrics, m005_tuning_run_details]
+def m006_turn_metadata(db: Database) -> None:
+    """Per-turn metadata as JSON: the student's knowledge state and the fidelity gate's record (agents/)."""
+    db["turns"].add_column("metadata", str)
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_turn_candidates, m003_metrics, m005_tuning_run_details,
+                                                m006_turn_metadata]
 
 
 def migrate(db: Database) -> list[str]:

@@ -183,7 +183,7 @@ class Store:
             "session_id": session_id, "idx": turn.idx, "role": turn.role, "text": turn.text, "move": turn.move,
             "move_source": turn.move_source, "prompt_tokens": turn.prompt_tokens,
             "completion_tokens": turn.completion_tokens, "latency_ms": round(turn.latency * 1000, 3),
-            "model": turn.model, "created": now_iso(),
+            "model": turn.model, "metadata": _json(turn.metadata) if turn.metadata else None, "created": now_iso(),
         }
 
     def finish_session(self, session_id: int, status: str, stop_reason: str = "", error: str = "") -> None:
@@ -225,8 +225,11 @@ class Store:
         return row
 
     def get_turns(self, session_id: int) -> list[dict]:
-        """Return a session's turns in order."""
-        return list(self.db["turns"].rows_where("session_id = ?", [session_id], order_by="idx"))
+        """Return a session's turns in order (`metadata` decoded to a dict)."""
+        rows = list(self.db["turns"].rows_where("session_id = ?", [session_id], order_by="idx"))
+        for row in rows:
+            row["metadata"] = _loads(row.get("metadata"), {})
+        return rows
 
     def list_sessions(
         self, *, source: str | None = None, status: str | None = None, scenario_id: str | None = None,

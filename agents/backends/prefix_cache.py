@@ -5,8 +5,11 @@ the scenario and the whole dialogue, while only the last reply and message are n
 prompt at turn k ends with the assistant header, and its prompt at turn k+2 is that prompt
 plus the cleaned reply, the partner's line and a new header, so the earlier prompt is a token
 prefix of the later one. This cache keeps each prompt's per-row key/value states after a batch
-and, for the next batch, lets `LocalBackend` prefill only the new tokens. Matching is on token
-ids, so a prompt that does not extend a cached one simply misses; nothing is ever reused wrongly.
+and, for the next batch, lets `LocalBackend` prefill only the new tokens. Bounded prompts
+(agents/prompt_budget.py) stop extending each other once the window of shown turns moves; they
+still share the instructions and scenario, so an entry sharing only a prefix (of at least HEAD
+tokens) is cut to the shared part and reused. Matching is on token ids, so nothing is ever
+reused wrongly.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class PrefixCache:
         self.hits = 0
         self.misses = 0
         self.reused_tokens = 0
+        self.partial_hits = 0  # hits that shared only part of a cached prompt
         self._next = 0
 
     @property
@@ -51,21 +55,31 @@ class PrefixCache:
         return self.max_bytes > 0
 
     def take(self, ids: list[int]) -> Entry | None:
-        """Remove and return the longest cached proper prefix of `ids` (the conversation has moved past it)."""
+        """Remove and return the cached states of the longest shared prefix of `ids` (at least HEAD tokens).
+
+        An entry that is a whole prefix of `ids` is returned as it is; one that shares only a prefix
+        (a bounded prompt whose window moved on keeps its instructions and scenario) is cut to the
+        shared tokens: keys and values at a position depend only on the tokens up to it. At least
+        one token of `ids` is always left to prefill.
+        """
         if not self.enabled:
             return None
-        best_key, best = None, None
+        best_key, best, best_n = None, None, 0
+        limit = len(ids) - 1
         for key in self.by_head.get(tuple(ids[:HEAD]), ()):
             entry = self.entries[key]
-            n = len(entry.ids)
-            if n < len(ids) and (best is None or n > len(best.ids)) and tuple(ids[:n]) == entry.ids:
-                best_key, best = key, entry
-        if best is None:
+            n = _shared(entry.ids, ids, limit)
+            if n > best_n:
+                best_key, best, best_n = key, entry, n
+        if best is None or best_n < HEAD:
             self.misses += 1
             return None
         self._drop(best_key)
+        if best_n < len(best.ids):
+            best = Entry(best.ids[:best_n], [k[:, :best_n] for k in best.keys], [v[:, :best_n] for v in best.values])
+            self.partial_hits += 1
         self.hits += 1
-        self.reused_tokens += len(best.ids)
+        self.reused_tokens += best_n
         return best
 
     def put(self, entry: Entry) -> None:
@@ -94,3 +108,18 @@ class PrefixCache:
         self.entries.clear()
         self.by_head.clear()
         self.bytes = 0
+
+
+def _shared(cached: tuple[int, ...], ids: list[int], limit: int) -> int:
+    """Length of the common prefix of `cached` and `ids`, at most `limit`."""
+    n = min(len(cached), limit)
+    if tuple(ids[:n]) == cached[:n]:
+        return n
+    low, high = HEAD, n  # the heads match; bisect on prefix equality (prefixes of a prefix are equal)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if tuple(ids[:mid]) == cached[:mid]:
+            low = mid
+        else:
+            high = mid - 1
+    return low

@@ -117,7 +117,7 @@ def _tokenizer_meter(path: Path) -> TokenMeter:
     return TokenMeter(f"SmolLM2-135M tokenizer ({path.parent.name})", True, count, prefix, suffix)
 
 
-def _tokenizer_file() -> Path | None:
+def tokenizer_file() -> Path | None:
     """The embedded model's tokenizer.json: the converted checkpoint's, else one extracted from the GGUF."""
     from practicum.agents.backends.embedded_model import checkpoint_dir, embedded_available, gguf_path
     from practicum.config import model_cache_dir
@@ -153,7 +153,7 @@ def token_meter() -> TokenMeter:
     with _lock:
         meter = _meters.get(key)
         if meter is None:
-            path = _tokenizer_file()
+            path = tokenizer_file()
             meter = _tokenizer_meter(path) if path is not None else _bytes_meter()
             _meters[key] = meter
         return meter

@@ -74,12 +74,18 @@ class Slot:
 
 @dataclass
 class Request:
-    """One pending turn: which slot, who speaks, and what is sent."""
+    """One pending turn: which slot, who speaks, and what is sent (the speaker's gate candidates share the batch)."""
 
     slot: Slot
     speaker: AgentSpeaker
     messages: list
     options: object
+
+    @property
+    def rows(self) -> list:
+        """The options of each candidate row this turn sends (one per gate candidate)."""
+        many = getattr(self.speaker, "candidate_options", None)
+        return many(self.options) if callable(many) else [self.options]
 
 
 @dataclass
@@ -226,7 +232,7 @@ class RunDriver:
         return jobs
 
     def _absorb(self, batch: list[Request], results: list, turns: list, ended: list) -> None:
-        """Turn a job's results into turns and finished sessions."""
+        """Turn a job's results (per request: its candidates' completions, or an exception) into turns."""
         self._pending.batches += 1
         for request, result in zip(batch, results):
             slot = request.slot
@@ -238,16 +244,18 @@ class RunDriver:
                 ended.append((slot, failed(f"{role} backend {spec}: {_describe(result)}", reason)))
                 continue
             try:
-                text = usable_text(result)
-                usage = result.usage
-                prompt_tokens, completion_tokens = int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)
-                latency = float(result.latency or 0.0)
-                self._pending.prompt_tokens += prompt_tokens
-                self._pending.completion_tokens += completion_tokens
-                self._pending.backend_seconds += latency
-                reply = request.speaker.accept(slot.state.scenario, Completion(
-                    text=text, usage=Usage(prompt_tokens, completion_tokens), model=str(result.model or ""),
-                    latency=latency))
+                completions = []
+                for one in result:
+                    text = usable_text(one)
+                    usage = one.usage
+                    prompt_tokens, completion_tokens = int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)
+                    latency = float(one.latency or 0.0)
+                    self._pending.prompt_tokens += prompt_tokens
+                    self._pending.completion_tokens += completion_tokens
+                    self._pending.backend_seconds += latency
+                    completions.append(Completion(text=text, usage=Usage(prompt_tokens, completion_tokens),
+                                                  model=str(one.model or ""), latency=latency))
+                reply = request.speaker.accept_many(slot.state.scenario, completions, slot.state.turns)
             except Exception as exc:  # garbage must fail this session only
                 ended.append((slot, failed(f"{role} backend {spec}: {_describe(exc)}", "garbage_reply")))
                 continue
@@ -301,24 +309,36 @@ def _plus(stats: RunStats, pending: RunStats, **more: int) -> RunStats:
 
 
 def _ask(backend, batch: list[Request]) -> tuple[list, str]:
-    """Run one job on a worker thread: (results in request order, an exception in place of each failure,
-    why a one-pass batch had to be re-asked one by one or '')."""
-    if len(batch) == 1 or not getattr(backend, "batches_in_one_pass", False):
-        return [_one(backend, r) for r in batch], ""
+    """Run one job on a worker thread: (per request, its candidates' completions or an exception in place of a
+    failure; why a one-pass batch had to be re-asked one by one or '')."""
+    rows = [r.rows for r in batch]
+    if (len(batch) == 1 and len(rows[0]) == 1) or not getattr(backend, "batches_in_one_pass", False):
+        return [_one(backend, r, o) for r, o in zip(batch, rows)], ""
     try:
-        results = backend.complete_batch([r.messages for r in batch], [r.options for r in batch])
-        if not isinstance(results, list) or len(results) != len(batch):
-            got = len(results) if isinstance(results, list) else type(results).__name__
-            raise GarbageReply(f"complete_batch returned {got} completions for {len(batch)} requests")
+        flat = backend.complete_batch([r.messages for r, o in zip(batch, rows) for _ in o], [x for o in rows for x in o])
+        total = sum(len(o) for o in rows)
+        if not isinstance(flat, list) or len(flat) != total:
+            got = len(flat) if isinstance(flat, list) else type(flat).__name__
+            raise GarbageReply(f"complete_batch returned {got} completions for {total} requests")
+        results, start = [], 0
+        for o in rows:
+            results.append(flat[start : start + len(o)])
+            start += len(o)
         return results, ""
     except Exception as exc:
         # Find the request that broke the batch instead of failing every session in it.
-        return [_one(backend, r) for r in batch], _describe(exc)
+        return [_one(backend, r, o) for r, o in zip(batch, rows)], _describe(exc)
 
 
-def _one(backend, request: Request):
+def _one(backend, request: Request, rows: list):
     try:
-        return backend.complete(request.messages, request.options)
+        if len(rows) == 1:
+            return [backend.complete(request.messages, rows[0])]
+        results = backend.complete_batch([request.messages] * len(rows), rows)
+        if not isinstance(results, list) or len(results) != len(rows):
+            raise GarbageReply(f"complete_batch returned {len(results) if isinstance(results, list) else results!r} "
+                               f"completions for {len(rows)} candidates")
+        return results
     except Exception as exc:
         return exc
 
@@ -333,7 +353,7 @@ def _stored_turns(row: dict) -> list[Turn]:
     return [
         Turn(idx=t["idx"], role=t["role"], text=t["text"], move=t.get("move"), move_source=t.get("move_source"),
              prompt_tokens=t.get("prompt_tokens") or 0, completion_tokens=t.get("completion_tokens") or 0,
-             latency=(t.get("latency_ms") or 0) / 1000, model=t.get("model") or "")
+             latency=(t.get("latency_ms") or 0) / 1000, model=t.get("model") or "", metadata=t.get("metadata") or {})
         for t in row.get("turns") or []
     ]
 

@@ -32,7 +32,10 @@ MISCONCEPTIONS = [
 
 
 def _tenths(rng, low: int = 1, high: int = 9) -> Decimal:
-    return Decimal(rng.randint(low, high)) / 10
+    while True:  # a tenths digit that is not zero, so the number really has one decimal place
+        value = rng.randint(low, high)
+        if value % 10:
+            return Decimal(value) / 10
 
 
 def _hundredths(rng, low: int = 11, high: int = 99) -> Decimal:

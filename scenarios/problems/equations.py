@@ -83,7 +83,7 @@ TWO_STEP = Family(
 
 def _sample_both_sides(rng) -> dict:
     while True:
-        a, c, x, b = rng.randint(3, 9), rng.randint(1, 6), rng.randint(1, 9), rng.randint(1, 15)
+        a, c, x, b = rng.randint(3, 9), rng.randint(2, 6), rng.randint(1, 9), rng.randint(1, 15)
         if a > c:
             p = {"a": a, "b": b, "c": c, "d": (a - c) * x + b}
             return {**p, "eq": _sides(p)}
@@ -174,7 +174,7 @@ SEQUENCE = Family(
     objective="Help the student see that the nth term is n - 1 steps after the first term.",
     knows="Continues a sequence by adding the common difference.",
     sample=lambda rng: (lambda p: {**p, "t2": p["a"] + p["d"], "t3": p["a"] + 2 * p["d"]})(_sample_sequence(rng)),
-    solve=lambda p: work(p["a"] + (p["n"] - 1) * p["d"], f"The {p['n']}th term is {p['n']} - 1 = {p['n'] - 1} "
+    solve=lambda p: work(p["a"] + (p["n"] - 1) * p["d"], f"Term number {p['n']} is {p['n']} - 1 = {p['n'] - 1} "
                          "steps after the first.", f"{p['a']} + {p['n'] - 1} × ({p['d']}) = "
                          f"{p['a'] + (p['n'] - 1) * p['d']}."),
     stories=(

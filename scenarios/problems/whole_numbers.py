@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from practicum.scenarios.problems.base import Family, Misconception, work
+from practicum.scenarios.problems.base import Family, Misconception, Worked, work
 
 MISCONCEPTIONS = [
     Misconception("smaller-from-larger", "math", (2, 5), "subtraction",
@@ -42,7 +42,7 @@ def _sample_subtraction(rng) -> dict:
             return {"a": a, "b": b}
 
 
-def _solve_subtraction(p: dict) -> object:
+def _solve_subtraction(p: dict) -> Worked:
     a, b = p["a"], p["b"]
     steps = [f"{a} - {b}: line up the ones, tens and hundreds."]
     top, borrow = _digits(a, 3), 0
@@ -87,14 +87,14 @@ SUBTRACTION = Family(
     knows="Knows subtraction facts to 20 and can subtract three-digit numbers when no regrouping is needed.",
     sample=_sample_subtraction, solve=_solve_subtraction,
     stories=(
-        "The school library had {a} {things}. {name} helped pack {b} of them into boxes for another school. "
-        "How many {things} are left in the library?",
+        "The school library had {a} books. {name} helped pack {b} of them into boxes for another school. "
+        "How many books are left in the library?",
         "{name}'s class is collecting {things}. The goal is {a}, and so far they have {b}. "
         "How many more {things} do they need to reach the goal?",
-        "A farm stand started the day with {a} {things} and sold {b} of them. How many {things} were not sold?",
+        "A farm stand started the day with {a} {produce} and sold {b} of them. How many {produce} were not sold?",
     ),
-    contexts=({"things": "books"}, {"things": "cans of food"}, {"things": "stickers"}, {"things": "apples"},
-              {"things": "pencils"}, {"things": "bottle caps"}),
+    contexts=({"things": "cans of food", "produce": "apples"}, {"things": "stickers", "produce": "eggs"},
+              {"things": "bottle caps", "produce": "peaches"}, {"things": "pencils", "produce": "ears of corn"}),
     rules={"smaller-from-larger": _smaller_from_larger, "borrow-without-reducing": _borrow_without_reducing},
     keywords="regrouping borrowing whole number",
 )
@@ -148,12 +148,13 @@ REMAINDERS = Family(
     sample=_sample_remainder, solve=_solve_remainder,
     stories=(
         "{total} students are going on a field trip. Each {vehicle} holds {size} students. "
-        "How many {vehicle}s does the school need so that every student can go?",
+        "How many {vehicles} does the school need so that every student can go?",
         "{name} is packing {total} {things} into boxes that hold {size} each. "
         "How many boxes does {he} need to pack all of them?",
     ),
-    contexts=({"vehicle": "bus", "things": "books"}, {"vehicle": "van", "things": "jars"},
-              {"vehicle": "minibus", "things": "cupcakes"}),
+    contexts=({"vehicle": "bus", "vehicles": "buses", "things": "books"},
+              {"vehicle": "van", "vehicles": "vans", "things": "jars"},
+              {"vehicle": "minibus", "vehicles": "minibuses", "things": "cupcakes"}),
     rules={"ignore-remainder": lambda p: work(
         p["total"] // p["size"], f"{p['total']} ÷ {p['size']} = {p['total'] // p['size']} remainder "
         f"{p['total'] % p['size']}.", "The remainder is left over, so I drop it.")},

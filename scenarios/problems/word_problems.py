@@ -33,7 +33,7 @@ MISCONCEPTIONS = [
 
 
 def _sample_backwards(rng) -> dict:
-    a, b = rng.randint(2, 12), rng.randint(2, 9)
+    a, b = rng.sample(range(2, 13), 2)  # different, so the story's two events cannot cancel out
     return {"a": a, "b": b, "c": a + b + rng.randint(3, 25)}
 
 
@@ -128,7 +128,7 @@ IRRELEVANT = Family(
     solve=lambda p: work(p["start"] - p["each"] * p["friends"],
                          f"{p['each']} × {p['friends']} = {p['each'] * p['friends']} given away.",
                          f"{p['start']} - {p['each'] * p['friends']} = {p['start'] - p['each'] * p['friends']}. The "
-                         "price does not matter."),
+                         "other number in the story does not matter."),
     stories=(
         "{name} had {start} {things}. {He} gave {each} to each of {friends} friends. The {things} had cost {cost} "
         "dollars a pack. How many {things} does {name} have left?",

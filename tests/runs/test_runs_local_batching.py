@@ -35,7 +35,24 @@ def test_prefix_cache_takes_the_longest_prefix_and_evicts_by_bytes():
     small = PrefixCache(max_bytes=entry(base + [0]).nbytes * 2)
     for extra in range(3):
         small.put(entry(base + [extra]))
-    assert len(small.entries) == 2 and small.take(base + [0, 5]) is None  # the oldest was evicted
+    assert len(small.entries) == 2 and all(e.ids != tuple(base + [0]) for e in small.entries.values())  # evicted
+    shared = small.take(base + [0, 5])  # no whole prefix left, but 40 shared tokens: cut to them and reused
+    assert shared.ids == tuple(base) and shared.keys[0].shape[1] == 40 and small.partial_hits == 1
+    assert small.take(list(range(50, 90))) is None  # nothing shares the first HEAD tokens
+
+
+def test_a_prompt_sharing_only_a_head_reuses_it(tiny_llama_dir):
+    """A bounded prompt whose window moved on shares the system prompt only; reusing that part changes nothing."""
+    from practicum.agents.backends.local import LocalBackend
+
+    cached = LocalBackend(model_path=str(tiny_llama_dir))
+    plain = LocalBackend(model_path=str(tiny_llama_dir))
+    plain.prefix_cache.max_bytes = 0
+    cached.complete(conversation("What is 3 plus 4? I think it is 12 because I multiplied."), GREEDY)
+    moved = conversation("Fractions with unlike denominators need a common denominator first.")
+    reused, again = cached.complete(moved, GREEDY), plain.complete(moved, GREEDY)
+    assert cached.prefix_cache.partial_hits == 1 and cached.counters["reused_prompt_tokens"] >= 32
+    assert reused.text == again.text and reused.usage.prompt_tokens == again.usage.prompt_tokens
 
 
 def test_reused_prefix_generates_what_a_full_prefill_does(tiny_llama_dir):
@@ -108,7 +125,10 @@ def test_dtype_is_a_local_spec_option():
     from practicum.agents.backends.spec import make_backend
     from practicum.errors import BackendError
 
+    from practicum.agents.backends.local import default_dtype
+
     assert make_backend("local:dtype=bfloat16").dtype == "bfloat16"
-    assert make_backend("local").dtype == "float32"
-    with pytest.raises(BackendError, match="dtype must be one of float32, bfloat16"):
+    assert make_backend("local").dtype == make_backend("local:dtype=auto").dtype == default_dtype()
+    assert make_backend("local:dtype=float32").dtype == "float32"
+    with pytest.raises(BackendError, match="dtype must be one of auto, float32, bfloat16"):
         make_backend("local:dtype=fp16")

@@ -73,3 +73,32 @@ def test_misconceptions_lists_the_library(tmp_path):
     assert add_across["families"] == ["fraction-addition"] and add_across["grades"] == "4-6"
     table = run(tmp_path / "p.db", "scenarios", "misconceptions", "--subject", "math", "--grade", "3").output
     assert "smaller-from-larger" in table and "add-across" not in table
+
+
+def test_model_written_and_reword_on_an_openai_compatible_endpoint(tmp_path, monkeypatch):
+    from tests.fakes.openai_server import FakeOpenAIServer
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    db = tmp_path / "p.db"
+    with FakeOpenAIServer() as server:
+        spec = f"openai:strong,base_url={server.base_url}"
+        server.queue_reply("A recipe needs 1/2 cup of sugar and 1/3 cup of flour. How many cups is that in total?",
+                           "5/6", "Adds the numerators and the denominators.", "1/2 + 1/3 = 2/5, so 2/5 cups.",
+                           "3/6 + 2/6 = 5/6, so the answer is 5/6.")
+        written = run(db, "scenarios", "generate", "--subject", "math", "--grade", "5", "--topic", "fractions",
+                      "--model-written", "--backend", spec, "--json")
+        assert written.exit_code == 0, written.output
+        [scenario] = json.loads(written.stdout)
+        assert scenario["answer"] == "5/6" and scenario["student_profile"]["wrong_answer"] == "2/5"
+        assert scenario["source"] == f"generated:{spec}" and len(server.chat_requests) == 5
+
+        built = json.loads(run(db, "scenarios", "generate", "--subject", "math", "--grade", "4", "--no-save",
+                               "--json").stdout)[0]
+        server.queue_reply("On a rainy afternoon, " + built["problem"])
+        reworded = run(db, "scenarios", "generate", "--subject", "math", "--grade", "4", "--no-save", "--json",
+                       "--reword", "--backend", spec)
+        [kept] = json.loads(reworded.stdout)
+        assert kept["problem"] == "On a rainy afternoon, " + built["problem"] and kept["answer"] == built["answer"]
+        assert "Reworded 1 of 1 problems" in reworded.output
+    stored = Store(db).list_scenarios()
+    assert [s.student_profile.problem_family for s in stored] == ["model-written"]

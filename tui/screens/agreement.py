@@ -88,6 +88,7 @@ class AgreementScreen(Screen):
             )
         else:
             worst.display = table.display = True
+            self.query_one("#agreement-explain", Static).update(EXPLAIN)
             worst.focus()
 
     @on(DataTable.RowSelected, "#disagreements")

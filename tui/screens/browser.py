@@ -52,6 +52,8 @@ class BrowserScreen(Screen):
         Binding("p", "practice", "Practise", tooltip="Practise as the teacher with a simulated student"),
         Binding("w", "watch", "Watch", tooltip="Watch an agent-vs-agent session live"),
         Binding("a", "agreement", "Agreement", tooltip="Inter-rater agreement over sessions with 2+ raters"),
+        Binding("t", "progress", "Progress", tooltip="Your progress over your practice sessions"),
+        Binding("u", "name", "Name", show=False, tooltip="Change your name (on ratings and practice sessions)"),
         Binding("g", "reload", "Reload", show=False, tooltip="Reload from the database"),
         Binding("escape", "escape", "Back", show=False, tooltip="Leave the search box, or clear the search"),
         Binding("question_mark", "keys", "Keys", tooltip="Show every key"),
@@ -353,6 +355,14 @@ class BrowserScreen(Screen):
     def action_watch(self) -> None:
         """Pick a scenario and watch two agents."""
         self.app.start_watch()
+
+    def action_progress(self) -> None:
+        """Show the trainee's progress."""
+        self.app.show_progress()
+
+    def action_name(self) -> None:
+        """Change the rater's name (saved like the first time it was asked)."""
+        self.app.ask_name(question="Your name, saved with every rating you give and on your practice sessions")
 
     def action_agreement(self) -> None:
         """Open the agreement view."""

@@ -36,6 +36,10 @@ class ReviewScreen(Screen):
         Binding("p", "session(-1)", "Prev session", tooltip="Previous session in the browser's list", group=SESSION),
         Binding("n", "session(1)", "Next session", tooltip="Next session in the browser's list", group=SESSION),
         Binding("i", "toggle_panel", "Scenario", tooltip="Show or hide the scenario and student profile"),
+        Binding("b", "branch", "Branch", tooltip="Practise again from the selected teacher turn: the turns before it "
+                "are kept, you rewrite it, the student continues under the same seed"),
+        Binding("v", "compare", "Compare", show=False,
+                tooltip="Compare a branch with the session it came from, side by side from the branch point"),
         Binding("g,home", "jump(0)", "First", show=False, tooltip="First turn"),
         Binding("G,end", "jump(-1)", "Last", show=False, tooltip="Whole-session item"),
         Binding("question_mark", "keys", "Keys", tooltip="Show every key"),
@@ -258,10 +262,34 @@ class ReviewScreen(Screen):
         from practicum.tui.screens.keys import KeysScreen, keys_of
 
         keys = [(k, d) for k, d in keys_of(self) if not k.isdigit()]
-        keys.insert(4, ("1-9", "Score the highlighted dimension (0 where the scale starts at 0)"))
+        keys.insert(4, ("1-9", "Score the highlighted dimension (0 where the scale starts at 0); the cursor then "
+                               "moves on to the next dimension"))
         note = ("Every score is saved at once with your name and the time; scoring again keeps the old row as "
-                "history and the newest one counts.")
+                "history and the newest one counts. After a digit the cursor jumps to the next dimension, so five "
+                "digits rate a teacher turn.")
         self.app.push_screen(KeysScreen("Review and rating", keys, note))
+
+    def action_branch(self) -> None:
+        """Practise again from the selected teacher turn (a new session, this one untouched)."""
+        card = self.items[self.index]
+        if not isinstance(card, TurnCard) or card.turn["role"] != "teacher":
+            self.notify("Branch from a teacher turn: select one with j/k, then press b.", severity="warning")
+            return
+        self.app.start_branch(self.session_id, card.turn["idx"])
+
+    def action_compare(self) -> None:
+        """Compare this branch with its parent (or this session with its newest branch)."""
+        from practicum.storage.practice_queries import PARENT, branch_children
+
+        parent = (self.session.get("metadata") or {}).get(PARENT)
+        children = [] if parent else branch_children(self.app.store, self.session_id)
+        if parent:
+            self.app.open_compare(parent, self.session_id)
+        elif children:
+            self.app.open_compare(self.session_id, children[-1])
+        else:
+            self.notify("No branch to compare: b on a teacher turn practises it again as a branch.",
+                        severity="warning")
 
     def action_back(self) -> None:
         """Back to the previous screen."""

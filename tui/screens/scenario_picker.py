@@ -1,12 +1,20 @@
-"""Pick a scenario to practise or watch: a list of built-in and stored scenarios, filtered as you type."""
+"""Pick a scenario to practise or watch: a list of built-in and stored scenarios, filtered as you type.
+
+For practice, ctrl+n sorts the list by what the trainee most needs (`evaluation.progress.order_by_need`):
+their weakest measure over their last sessions, against MathDial's teachers, is named in the hint,
+scenarios they have not practised come first, then those where they did worst on that measure.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
@@ -14,6 +22,14 @@ from textual.widgets.option_list import Option
 from practicum.scenarios.model import Scenario
 
 MAX_SHOWN = 200
+
+
+@dataclass
+class NeedOrder(Message):
+    """The worker ordered the scenarios by need: the order (scenario ids) and the rule in words."""
+
+    order: list[str] | None
+    rule: str
 
 
 def all_scenarios(store) -> list[Scenario]:
@@ -41,14 +57,18 @@ class ScenarioPickerScreen(ModalScreen[Scenario | None]):
         Binding("down", "move(1)", "Next", show=False),
         Binding("up", "move(-1)", "Previous", show=False),
         Binding("ctrl+g", "generate", "Generate new"),
+        Binding("ctrl+n", "by_need", "By need", tooltip="Sort by what you most need (your weakest measure)"),
     ]
 
-    def __init__(self, purpose: str = "practise"):
-        """`purpose` names what the scenario is for, in the title."""
+    def __init__(self, purpose: str = "practise", trainee: str | None = None):
+        """`purpose` names what the scenario is for, in the title; `trainee` enables sorting by their needs."""
         super().__init__()
         self.purpose = purpose
+        self.trainee = trainee
         self.scenarios: list[Scenario] = []
+        self.listed: list[Scenario] = []  # in the order currently chosen (usual, or by need)
         self.shown: list[Scenario] = []
+        self.rule = ""  # how the list is sorted by need, in words (empty: the usual order)
 
     def compose(self) -> ComposeResult:
         """Search box over a list."""
@@ -62,6 +82,7 @@ class ScenarioPickerScreen(ModalScreen[Scenario | None]):
     def on_mount(self) -> None:
         """Load the scenarios."""
         self.scenarios = all_scenarios(self.app.store)
+        self.listed = list(self.scenarios)
         self.query_one(OptionList).can_focus = False
         self.refilter("")
 
@@ -72,7 +93,7 @@ class ScenarioPickerScreen(ModalScreen[Scenario | None]):
     def refilter(self, text: str) -> None:
         """Show the scenarios matching every typed word."""
         words = text.lower().split()
-        found = [s for s in self.scenarios if matches(s, words)]
+        found = [s for s in self.listed if matches(s, words)]
         self.shown = found[:MAX_SHOWN]
         options = self.query_one(OptionList)
         options.clear_options()
@@ -84,8 +105,10 @@ class ScenarioPickerScreen(ModalScreen[Scenario | None]):
         if self.shown:
             options.highlighted = 0
         shown = f"{MAX_SHOWN} of {len(found)}" if len(found) > MAX_SHOWN else f"{len(found)}"
+        need = " · ctrl+n usual order" if self.rule else (" · ctrl+n sort by what you need" if self.trainee else "")
         self.query_one("#picker-hint", Label).update(
-            f"{shown} scenarios · ↑↓ move · Enter pick · ctrl+g generate · Esc cancel"
+            (f"{self.rule}\n" if self.rule else "")
+            + f"{shown} scenarios · ↑↓ move · Enter pick · ctrl+g generate{need} · Esc cancel"
         )
 
     def action_move(self, step: int) -> None:
@@ -121,6 +144,46 @@ class ScenarioPickerScreen(ModalScreen[Scenario | None]):
                 self.dismiss(scenario)
 
         self.app.push_screen(GenerateScenarioScreen(), done)
+
+    def action_by_need(self) -> None:
+        """Sort by what the trainee most needs, or back to the usual order."""
+        if not self.trainee:
+            self.notify("Sorting by need works for practice, with your name known.", severity="warning")
+            return
+        if self.rule:
+            self.rule, self.listed = "", list(self.scenarios)
+            self.refilter(self.query_one("#picker-search", Input).value)
+            return
+        self.query_one("#picker-hint", Label).update("Reading your practice history…")
+        self.order_by_need()
+
+    @work(thread=True, exclusive=True, group="need")
+    def order_by_need(self) -> None:
+        """Find the weakest measure in the trainee's history and order the scenarios by it (off the UI thread)."""
+        from practicum.evaluation.progress import order_by_need, trainee_progress, weakest
+        from practicum.storage.practice_queries import scenario_practice_counts
+
+        try:
+            _, classifier, _ = self.app.feedback_tools()
+            progress = trainee_progress(self.app.store, self.trainee, classifier=classifier, rubric=self.app.rubric)
+            need = weakest(progress, self.app.reference())
+            counts = scenario_practice_counts(self.app.store, self.trainee)
+            ordered, rule = order_by_need(self.scenarios, progress, need, counts)
+        except Exception as exc:
+            self.post_message(NeedOrder(None, str(exc) or type(exc).__name__))
+        else:
+            self.post_message(NeedOrder([s.id for s in ordered], rule))
+
+    @on(NeedOrder)
+    def _need_order(self, message: NeedOrder) -> None:
+        if message.order is None:
+            self.notify(f"Cannot sort by need: {message.rule}", severity="error")
+            self.refilter(self.query_one("#picker-search", Input).value)
+            return
+        by_id = {s.id: s for s in self.scenarios}
+        self.listed = [by_id[i] for i in message.order]
+        self.rule = message.rule
+        self.refilter(self.query_one("#picker-search", Input).value)
 
     def action_cancel(self) -> None:
         """Close without a scenario."""

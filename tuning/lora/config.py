@@ -17,7 +17,8 @@ DTYPE_CHOICES = ("auto", "float32", "bfloat16", "float16")
 ROLE_CHOICES = ("teacher", "student")
 
 # Settings that only say how to run, not what to train: a resumed run may change them.
-RUNTIME_FIELDS = {"resume", "progress", "register", "device", "threads", "data", "val"}
+RUNTIME_FIELDS = {"resume", "progress", "register", "device", "threads", "data", "val", "gradient_checkpointing",
+                  "row_by_row"}
 
 
 def _opt(default, help: str, **extra):
@@ -69,8 +70,14 @@ class LoraTrainConfig:
     quantize: str = _opt("none", "Load the base in 8-bit or 4-bit NF4 with bitsandbytes (QLoRA); an error, "
                                  "never a silent fallback, when bitsandbytes cannot.", choices=QUANTIZE_CHOICES)
     device: str = _opt("auto", "Where to train: cuda when available, else cpu.", choices=DEVICE_CHOICES)
-    threads: int = _opt(0, "CPU threads for torch (0: torch's default, one per core). On a machine busy with "
-                           "other work, 1 can be several times faster than oversubscribed threads.", min=0)
+    threads: int = _opt(0, "CPU threads for torch (0: the idle cores, from the core count and the load average; "
+                           "PRACTICUM_THREADS overrides). Oversubscribed threads on a busy machine are several "
+                           "times slower than one.", min=0)
+    row_by_row: bool = _opt(True, "Run the sequences of a batch through the model one at a time (gradients summed, "
+                                  "so the step is the same): no padding is computed and only one sequence's "
+                                  "activations are held at once.")
+    gradient_checkpointing: bool = _opt(False, "Recompute each layer's activations in the backward pass instead "
+                                               "of keeping them: less memory, about a third more compute.")
     dtype: str = _opt("auto", "Weight dtype of the base: float32 on CPU, bfloat16 on CUDA when supported.",
                       choices=DTYPE_CHOICES)
     output: str | None = _opt(None, "Directory for the adapter (default: $PRACTICUM_HOME/adapters/<run id>).")

@@ -100,9 +100,12 @@ def load_base(config: LoraTrainConfig):
     import transformers
     from transformers import AutoModelForCausalLM
 
+    from practicum.agents.backends.threads import ThreadChoice, apply_threads, choose_threads
+
     transformers.utils.logging.disable_progress_bar()
-    if config.threads:
-        torch.set_num_threads(config.threads)
+    if config.device != "cuda":
+        auto = choose_threads()
+        apply_threads(ThreadChoice(config.threads, auto.cores, auto.load, "--threads") if config.threads else auto)
     path, name, embedded = resolve_base(config.base)
     device = pick_device(config.device)
     dtype = pick_dtype(config.dtype, device)
@@ -126,6 +129,13 @@ def load_base(config: LoraTrainConfig):
 
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
     model.config.use_cache = False
+    if config.gradient_checkpointing:
+        # Non-reentrant checkpointing needs no input gradients, so the frozen embeddings stay frozen.
+        enable = getattr(model, "activation_checkpointing_enable", None)  # transformers >= 5.2x; older: gradient_*
+        if enable is not None:
+            enable(activation_checkpointing_kwargs={"use_reentrant": False})
+        else:
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     info = BaseModel(path, name, embedded, device, str(dtype).removeprefix("torch."), config.quantize, notice)
     return tokenizer, model, info
 

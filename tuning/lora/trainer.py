@@ -89,8 +89,9 @@ def evaluate(model, items: list, config: LoraTrainConfig, objective: str, pad_id
     eval_mode(model)
     total, n, right = 0.0, 0, 0
     with torch.no_grad():
-        for start in range(0, len(items), config.batch_size):
-            chunk = items[start: start + config.batch_size]
+        size = 1 if config.row_by_row else config.batch_size  # one row at a time: no padding to compute
+        for start in range(0, len(items), size):
+            chunk = items[start: start + size]
             if objective == "dpo":
                 loss, size, good = dpo_loss_sum(model, chunk, pad_id, config.dpo_beta)
                 right += good
@@ -108,9 +109,11 @@ def _train_step(model, optimizer, scheduler, micro_batches: list[list], config, 
     denominator = max(1, sum(count(items, objective) for items in micro_batches))
     total = 0.0
     for items in micro_batches:
-        loss, _ = loss_sum(model, items, objective, pad_id, config.dpo_beta)
-        (loss / denominator).backward()
-        total += float(loss.detach())
+        # Row by row: the gradients add up to the batch's, without padding or a whole batch of activations.
+        for part in ([item] for item in items) if config.row_by_row else [items]:
+            loss, _ = loss_sum(model, part, objective, pad_id, config.dpo_beta)
+            (loss / denominator).backward()
+            total += float(loss.detach())
     if config.max_grad_norm:
         torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], config.max_grad_norm)
     optimizer.step()

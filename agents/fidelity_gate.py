@@ -1,0 +1,225 @@
+"""The fidelity gate: check sampled replies for the defects a small model makes, keep the best, say why.
+
+The student samples k candidates in one batch; each is cut back to its last finished sentence,
+checked, and the first clean one is kept. The defect classes (each a documented rule set, so a
+reviewer can see why a reply was refused):
+
+- assistant_speak: the chat-assistant register no student or teacher uses with a learner
+  ("glad I could help", "let me know", "feel free", "as an AI", "you're welcome", "happy to help",
+  "great question", "I hope this helps", "any other questions", offering to explain or help);
+- sign_off: "Happy learning!", "Good luck!", "Have a great day" (teacher);
+- teacher_voice: a student talking like the tutor: "Let's ...", "Can you tell me ...?", "What do
+  you think ...?", "Does that make sense?", praise such as "Good job" or "Well done";
+- off_problem: no number of the problem, its solution, the attempt or the dialogue, and no word
+  shared with the problem or the last turns (a short acknowledgement such as "Oh, I see." is fine);
+- premature_answer: the student states the correct answer while its knowledge state has not
+  reached `understood` (agents/student_state.py);
+- praise_wrong: the teacher praises ("great", "correct", "well done", ...) right after the student
+  stated a wrong answer;
+- unfinished: the reply stops mid-sentence and has no finished sentence to cut back to;
+- empty.
+
+Assistant-speak and sign-off sentences are removed from a reply that has other sentences before
+it is checked (a repair, recorded). When every candidate is refused the least-bad one is kept if
+its defects are mild (off_problem, unfinished); otherwise a short in-character line built from the
+knowledge state replaces it (`fallback` in the record), so the conversation never gets worse.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from practicum.records import STUDENT, TEACHER
+from practicum.scenarios.answers import extract_numbers, states_answer
+
+ASSISTANT_SPEAK = re.compile(
+    r"\b(glad (i|to) (could |can )?(help|assist)|happy to (help|assist|explain)|let me know|feel free|"
+    r"as an ai|language model|you'?re (very )?welcome|you are (very )?welcome|great question|good question|"
+    r"i hope (this|that|it|my explanation) (helps|helped|clarifies|was helpful)|hope (this|that) helps|"
+    r"any (other |more |further )?questions|anything else|how (can|may) i (help|assist)|"
+    r"(would|do) you (like|want) me to (explain|help|elaborate|clarify|walk|show|go)|"
+    r"i('d| would) be (happy|glad) to|i can (help you|explain (it|this|that) to you|walk you through)|"
+    r"don'?t hesitate|assist you|i'?m here to help|here to help you|clarify things|if you need (any )?(more )?help|"
+    r"thank you (so much )?for (all )?your (support|help|time|patience)|enjoy(ing)? (a|your) great)\b", re.I)
+SIGN_OFF = re.compile(r"\b(happy (learning|studying|solving|math(ing)?)|good luck|have a (great|good|nice) "
+                      r"(day|time|one)|keep up the (great|good) work|see you (next time|soon))\b", re.I)
+TEACHER_VOICE = re.compile(
+    r"(^|[.!?]\s+)(let'?s\b|can you (tell|explain to|show) me\b[^.!?]*\?|could you (tell|show) me\b[^.!?]*\?|"
+    r"what do you think\b|do you (understand|see why|remember)\b[^.!?]*\?|does (that|this) make sense|"
+    r"(good|great|nice) (job|work|thinking)\b|well done\b|excellent\b[!.]|remember (that|to)\b|try to\b)", re.I)
+PRAISE = re.compile(r"\b(great|excellent|correct|well done|good job|nice work|perfect|exactly|that'?s right|"
+                    r"brilliant|awesome|fantastic|spot on|you got it)\b", re.I)
+ACKNOWLEDGEMENT = re.compile(r"\b(ok|okay|yes|yeah|no|right|oh|sure|thanks|thank you|i see|i understand|i think|"
+                             r"i'?m not sure|i don'?t know|got it|makes sense|hmm|um)\b", re.I)
+_SENTENCE_END = re.compile(r"[.!?…][\"')\]]*$")
+_WORD = re.compile(r"[a-z]{3,}")
+_COMMON = frozenset("the and for are but not you your this that with from was were has have had did does can "
+                    "could would should will what which when how why then than there here they them she her his "
+                    "him its our out all any one two get got let just now so very".split())
+
+SEVERE = ("empty", "premature_answer", "assistant_speak", "teacher_voice", "sign_off", "praise_wrong")
+MILD = ("off_problem", "unfinished")
+
+
+@dataclass
+class Checked:
+    """One candidate after the gate: its (repaired) text and its defects."""
+
+    text: str
+    defects: list[str] = field(default_factory=list)
+    repaired: bool = False
+
+    @property
+    def clean(self) -> bool:
+        """True when no rule refused it."""
+        return not self.defects
+
+
+@dataclass
+class GateResult:
+    """What the gate kept and what it refused (stored as turn metadata 'gate')."""
+
+    text: str
+    index: int  # which candidate was kept (-1: the fallback line)
+    candidates: list[Checked]
+    fallback: bool = False
+
+    def as_metadata(self) -> dict:
+        """{candidates, kept, rejected: [{index, defects}], repaired, fallback}."""
+        return {
+            "candidates": len(self.candidates), "kept": self.index, "fallback": self.fallback,
+            "rejected": [{"index": i, "defects": c.defects} for i, c in enumerate(self.candidates) if c.defects],
+            "repaired": [i for i, c in enumerate(self.candidates) if c.repaired],
+        }
+
+
+def sentences(text: str) -> list[str]:
+    """Split text into sentences (keeping their end punctuation)."""
+    return [s for s in re.split(r"(?<=[.!?…])[\"')\]]*\s+", (text or "").strip()) if s.strip()]
+
+
+def end_at_sentence(text: str) -> tuple[str, bool]:
+    """Cut a reply back to its last finished sentence; (text, finished). Unchanged when nothing is finished."""
+    text = (text or "").strip()
+    if not text or _SENTENCE_END.search(text):
+        return text, bool(text)
+    matches = list(re.finditer(r"[.!?…][\"')\]]*(?=\s)", text))
+    if not matches:
+        return text, False
+    return text[: matches[-1].end()].strip(), True
+
+
+def is_assistant_speak(text: str) -> bool:
+    """True when the text uses the chat-assistant register (ASSISTANT_SPEAK rules)."""
+    return bool(ASSISTANT_SPEAK.search(text or ""))
+
+
+def is_teacher_voice(text: str) -> bool:
+    """True when a student's reply talks like the tutor (TEACHER_VOICE rules)."""
+    return bool(TEACHER_VOICE.search((text or "").strip()))
+
+
+def is_on_problem(text: str, scenario, history: list | None = None) -> bool:
+    """True when the reply names a number or a word of the problem or the recent dialogue, or acknowledges it."""
+    history = history or []
+    context = [scenario.problem, scenario.solution or "", scenario.student_profile.incorrect_solution or ""]
+    context += [_text(t) for t in history[-3:]]
+    numbers = {round(v, 6) for v in extract_numbers(text or "")}
+    if numbers & {round(v, 6) for part in context for v in extract_numbers(part)}:
+        return True
+    words = set(_WORD.findall((text or "").lower())) - _COMMON
+    known = set()
+    for part in [scenario.problem] + [_text(t) for t in history[-3:]]:
+        known |= set(_WORD.findall(part.lower()))
+    if words & known:
+        return True
+    return len((text or "").split()) <= 8 and bool(ACKNOWLEDGEMENT.search(text or ""))
+
+
+def praises_wrong_answer(text: str, scenario, history: list | None) -> bool:
+    """True when a teacher reply praises while the student's last turn states a wrong answer."""
+    last = next((_text(t) for t in reversed(history or []) if _role(t) == STUDENT), "")
+    if not last or states_answer(last, scenario.answer):
+        return False
+    from practicum.agents.student_state import StudentFacts
+
+    wrong = StudentFacts.of(scenario).wrong_answer
+    return bool(wrong) and states_answer(last, wrong) and bool(PRAISE.search(text or ""))
+
+
+def _repair(text: str) -> tuple[str, bool]:
+    """Drop assistant-speak and sign-off sentences when other sentences remain."""
+    parts = sentences(text)
+    kept = [s for s in parts if not (ASSISTANT_SPEAK.search(s) or SIGN_OFF.search(s))]
+    if kept and len(kept) < len(parts):
+        return " ".join(kept), True
+    return text, False
+
+
+def check(text: str, role: str, scenario, history: list | None = None, state=None) -> Checked:
+    """Repair and check one candidate reply for `role`; `state` is the student's KnowledgeState."""
+    repaired_text, repaired = _repair((text or "").strip())
+    cut, finished = end_at_sentence(repaired_text)
+    out = Checked(cut, [], repaired)
+    if not cut:
+        out.defects.append("empty")
+        return out
+    if is_assistant_speak(cut):
+        out.defects.append("assistant_speak")
+    if SIGN_OFF.search(cut):
+        out.defects.append("sign_off")
+    if role == STUDENT:
+        if is_teacher_voice(cut):
+            out.defects.append("teacher_voice")
+        if state is not None and state.stage != "understood" and states_answer(cut, scenario.answer):
+            out.defects.append("premature_answer")
+        if not is_on_problem(cut, scenario, history):
+            out.defects.append("off_problem")
+    elif role == TEACHER and praises_wrong_answer(cut, scenario, history):
+        out.defects.append("praise_wrong")
+    if not finished:
+        out.defects.append("unfinished")
+    return out
+
+
+def choose(candidates: list[str], role: str, scenario, history: list | None = None, state=None) -> GateResult:
+    """Check every candidate and keep the first clean one; else the least-bad mild one; else a fallback line."""
+    checked = [check(c, role, scenario, history, state) for c in candidates]
+    for i, c in enumerate(checked):
+        if c.clean:
+            return GateResult(c.text, i, checked)
+    mild = [(len(c.defects), i) for i, c in enumerate(checked) if not set(c.defects) & set(SEVERE)]
+    if mild:
+        i = min(mild)[1]
+        return GateResult(checked[i].text, i, checked)
+    line = fallback_line(role, scenario, state)
+    if line:
+        return GateResult(line, -1, checked, fallback=True)
+    i = min((len(c.defects), i) for i, c in enumerate(checked))[1]  # a teacher without a state: least bad
+    return GateResult(checked[i].text, i, checked)
+
+
+def fallback_line(role: str, scenario, state=None) -> str:
+    """A short in-character student line from the knowledge state ('' for the teacher)."""
+    if role != STUDENT:
+        return ""
+    from practicum.agents.student_state import StudentFacts
+
+    facts = StudentFacts.of(scenario)
+    stage = getattr(state, "stage", "stuck")
+    if stage == "understood":
+        return f"So the answer is {facts.answer}."
+    if stage == "partial":
+        return "I'm not sure anymore. I think I made a mistake in one of the steps."
+    if facts.wrong_answer:
+        return f"I still think the answer is {facts.wrong_answer}."
+    return "I'm not sure how to do this part."
+
+
+def _role(turn) -> str:
+    return turn["role"] if isinstance(turn, dict) else turn.role
+
+
+def _text(turn) -> str:
+    return (turn["text"] if isinstance(turn, dict) else turn.text) or ""
