@@ -10,8 +10,9 @@ reviewer can see why a reply was refused):
 - sign_off: "Happy learning!", "Good luck!", "Have a great day" (teacher);
 - teacher_voice: a student talking like the tutor: "Let's ...", "Can you tell me ...?", "What do
   you think ...?", "Does that make sense?", praise such as "Good job" or "Well done";
-- off_problem: no number of the problem, its solution, the attempt or the dialogue, and no word
-  shared with the problem or the last turns (a short acknowledgement such as "Oh, I see." is fine);
+- off_problem: no number of the problem, its solution, the attempt or the dialogue, no word shared
+  with the problem or the last turns, and no reference to the work ("my answer", "this step",
+  "I understand"); a short acknowledgement such as "Oh, I see." is fine;
 - premature_answer: the student states the correct answer while its knowledge state has not
   reached `understood` (agents/student_state.py);
 - praise_wrong: the teacher praises ("great", "correct", "well done", ...) right after the student
@@ -52,11 +53,15 @@ PRAISE = re.compile(r"\b(great|excellent|correct|well done|good job|nice work|pe
                     r"brilliant|awesome|fantastic|spot on|you got it)\b", re.I)
 ACKNOWLEDGEMENT = re.compile(r"\b(ok|okay|yes|yeah|no|right|oh|sure|thanks|thank you|i see|i understand|i think|"
                              r"i'?m not sure|i don'?t know|got it|makes sense|hmm|um)\b", re.I)
+CONVERSATION = re.compile(r"\b(my|the|this|your|that) (answer|solution|problem|work|working|method|mistake|"
+                          r"equation|step|question|calculation)s?\b|\b(understand|makes? sense)\b", re.I)
 _SENTENCE_END = re.compile(r"[.!?…][\"')\]]*$")
-_WORD = re.compile(r"[a-z]{3,}")
-_COMMON = frozenset("the and for are but not you your this that with from was were has have had did does can "
-                    "could would should will what which when how why then than there here they them she her his "
-                    "him its our out all any one two get got let just now so very".split())
+_WORD = re.compile(r"[a-z]{4,}")
+_COMMON = frozenset("that with from were have does could would should will what which when then than there here "
+                    "they them their your yours this these those about into over just very also some more most much "
+                    "many only like love think know mean really because maybe sure okay yeah well good great nice "
+                    "right wrong answer question problem thing things something anything everything make made "
+                    "need want tell said says going doing done been being each other same again still even".split())
 
 SEVERE = ("empty", "premature_answer", "assistant_speak", "teacher_voice", "sign_off", "praise_wrong")
 MILD = ("off_problem", "unfinished")
@@ -132,7 +137,7 @@ def is_on_problem(text: str, scenario, history: list | None = None) -> bool:
     known = set()
     for part in [scenario.problem] + [_text(t) for t in history[-3:]]:
         known |= set(_WORD.findall(part.lower()))
-    if words & known:
+    if words & known or CONVERSATION.search(text or ""):
         return True
     return len((text or "").split()) <= 8 and bool(ACKNOWLEDGEMENT.search(text or ""))
 

@@ -1,17 +1,20 @@
 """Time LoRA training on the embedded model with a real export: MathDial teacher turns as hf-sft.
 
 Run: python benchmarks/bench_lora.py [--steps 30] [--batch-size 4] [--threads N] [--mathdial PATH]
+     [--gradient-checkpointing] [--batched] [--json]
 Imports the MathDial slice into a temporary PRACTICUM_HOME (the converted model checkpoint is
 reused from $PRACTICUM_MODEL_CACHE, else converted once there), exports the teacher turns with
 `--format hf-sft`, trains `--steps` optimizer steps on the CPU and prints one table: sequence
 lengths, seconds per step, tokens per second, the loss curve's ends, validation before/after,
-adapter size and wall time.
+adapter size, wall time and the process's peak resident memory (`--json`: one JSON line instead).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -32,7 +35,10 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=4, help="sequences per step")
     parser.add_argument("--eval-every", type=int, default=15, help="validate every N steps")
     parser.add_argument("--val-rows", type=int, default=48, help="validation rows used (the first N)")
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: idle cores, PRACTICUM_THREADS)")
+    parser.add_argument("--gradient-checkpointing", action="store_true", help="recompute activations in backward")
+    parser.add_argument("--batched", action="store_true", help="pad each batch instead of running rows one by one")
+    parser.add_argument("--json", action="store_true", help="print one JSON line instead of the table")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -53,9 +59,21 @@ def main() -> None:
         val = out.with_name("teacher.val.jsonl")
         val.write_text("".join(val.read_text().splitlines(keepends=True)[: args.val_rows]))
         config = LoraTrainConfig(data=str(out), val=str(val), max_steps=args.steps, batch_size=args.batch_size,
-                                 eval_every=args.eval_every, threads=args.threads, progress=sys.stderr.isatty())
+                                 eval_every=args.eval_every, threads=args.threads, progress=sys.stderr.isatty() and not args.json,
+                                 gradient_checkpointing=args.gradient_checkpointing, row_by_row=not args.batched,
+                                 patience=0)
         result = train_lora(config, store=store)
         store.close()
+    if args.json:
+        metrics = result.metrics
+        print(json.dumps({"seconds_per_step": metrics["seconds_per_step"], "steps": metrics["steps"],
+                          "train_tokens_per_s": metrics["train_tokens_per_s"],
+                          "train_loss_first": metrics["train_loss"][0][1], "train_loss_last": metrics["train_loss"][-1][1],
+                          "tokens_per_example": result.manifest["data"]["train_counts"]["tokens"]
+                          / max(1, result.manifest["data"]["train_examples"]),
+                          "gradient_checkpointing": args.gradient_checkpointing, "row_by_row": not args.batched,
+                          "peak_rss_gb_inside": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6}))
+        return
     show(result, export_s, args)
 
 
@@ -87,6 +105,8 @@ def show(result, export_s: float, args) -> None:
         ("val loss by step", ", ".join(f"{step}: {loss:.3f}" for step, loss in metrics["val_loss"])),
         ("val loss before training", f"{metrics['initial_val_loss']:.3f}"),
         ("adapter size (MB)", f"{metrics['adapter_bytes'] / 1e6:.1f}"),
+        ("peak resident memory (GB)", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f}"),
+        ("load average (1 min) at the end", f"{os.getloadavg()[0]:.1f}"),
     ]
     for name, value in rows:
         table.add_row(name, value)

@@ -26,7 +26,8 @@ def progress(ctx, trainee, out_path, no_moves, as_json):
     from practicum.config import load_settings
     from practicum.evaluation.progress import sparkline, trainee_progress, weakest
     from practicum.evaluation.reference import load_reference
-    from practicum.storage.practice_queries import trainees
+    from practicum.evaluation.turn_feedback import resolve_classifier
+    from practicum.storage.practice_queries import practice_sessions, trainees
 
     store = open_store(ctx)
     try:
@@ -35,15 +36,13 @@ def progress(ctx, trainee, out_path, no_moves, as_json):
         if not trainee:
             raise InputError("no trainee name: pass --rater NAME" + (f" (practice sessions by: {', '.join(known)})"
                                                                      if known else ""))
-        classifier = None
-        if not no_moves:
-            from practicum.evaluation.compute import default_classifier
-
-            classifier = default_classifier()
-        result = trainee_progress(store, trainee, classifier=classifier)
-        if not result.sessions:
+        if not practice_sessions(store, trainee):
             others = f"; practice sessions by: {', '.join(known)}" if known else ""
             raise InputError(f"no finished practice sessions by '{trainee}'{others}")
+        classifier, why = (None, "") if no_moves else resolve_classifier("auto")
+        if why and not as_json:
+            console.print(f"[yellow]note:[/yellow] no move mix: {why}")
+        result = trainee_progress(store, trainee, classifier=classifier)
         reference = load_reference()
         ref = {name: item["mean"] for name, item in (reference or {}).get("measures", {}).items()}
         if as_json:

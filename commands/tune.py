@@ -15,6 +15,7 @@ TUNER_COMMANDS = [
     "practicum.commands.tune_openai:openai_group",
     "practicum.commands.tune_lora:lora",
     "practicum.commands.tune_dspy:dspy_command",
+    "practicum.commands.tune_student:student_adapter",
 ]
 
 

@@ -46,6 +46,13 @@ class ReplayTurn:
     history: list = field(default_factory=list)  # the real turns before it
     conversation: str = ""  # unique per dialogue (qids repeat: several teachers tutored one problem)
     metadata: dict = field(default_factory=dict)  # knowledge state and gate record of the simulated turn
+    first_candidate: str = ""  # the first sampled candidate, cleaned but not gated: an ungated reply
+
+    def ungated(self) -> ReplayTurn:
+        """This turn as the ungated student would have said it (its first candidate)."""
+        from dataclasses import replace
+
+        return replace(self, simulated=self.first_candidate, metadata={})
 
     def row(self) -> dict:
         """The replay file's row: exactly dialogue_id, turn, real, simulated, answer."""

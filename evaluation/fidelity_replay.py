@@ -85,6 +85,7 @@ def replay(items: list[ReplayTurn], speaker, *, batch_size: int = 16, seed: int 
         at = 0
         for item, n in zip(chunk, rows):
             reply = speaker.accept_many(item.scenario, flat[at : at + n], item.history)
+            item.first_candidate = speaker.module.clean(flat[at].text, item.scenario)
             at += n
             item.simulated = reply.text
             item.metadata = reply.metadata

@@ -28,6 +28,7 @@ POLES = {
     "tutor_tone": ("encouraging", "neutral", "offensive"),
 }
 _DEFAULT_POLES = ("yes", "to some extent", "no")
+_NO_ANSWER = {"", "unknown", "n/a", "none", "not available", "(not given)"}  # placeholders imported scenarios use
 _MRBENCH_LABELS = {"yes (and the answer is correct)": "yes (correct)",
                    "yes (but the answer is incorrect)": "yes (incorrect)"}
 
@@ -102,7 +103,8 @@ def judge_stored_sessions(store, session_ids: list[int], judge, *, max_turns_per
         scenario = store.get_scenario(session["scenario_id"])
         turns = session["turns"]
         teacher = [i for i, t in enumerate(turns) if t["role"] == TEACHER][:max_turns_per_session]
-        jobs += [(session_id, turns[i]["idx"], turns[:i], turns[i]["text"], scenario.answer or "") for i in teacher]
+        answer = "" if (scenario.answer or "").strip().lower() in _NO_ANSWER else scenario.answer
+        jobs += [(session_id, turns[i]["idx"], turns[:i], turns[i]["text"], answer) for i in teacher]
     verdicts = judge.score([j[2] for j in jobs], [j[3] for j in jobs], [j[4] for j in jobs], progress=progress)
     counts: dict[str, dict[str, int]] = {}
     for (session_id, turn_idx, *_), verdict in zip(jobs, verdicts):

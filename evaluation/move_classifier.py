@@ -1,12 +1,15 @@
-"""The teacher-move classifier: two small linear models over a turn and its context, averaged.
+"""The teacher-move classifier: two small linear models and a fine-tuned cross-encoder, averaged.
 
-One model reads MiniLM embeddings of the teacher turn and the teacher's
+One linear model reads MiniLM embeddings of the teacher turn and the teacher's
 previous turn, plus the hand-made cues of `move_features` (which also read the
 student's previous turn); the other reads word n-grams of the turn plus the same cues.
-Their class probabilities are averaged. Both are plain multinomial logistic
-regressions, so the whole trained state is a few arrays saved as JSON and
-prediction needs only numpy and the embedding model: fast on a CPU, and never
-a pickle of unknown origin. Training uses scikit-learn.
+Both are plain multinomial logistic regressions, so their state is a few arrays
+saved as JSON (never a pickle of unknown origin); training uses scikit-learn.
+The third part (optional, `encoder_weight` > 0) is a fold ensemble of MiniLM
+cross-encoders fine-tuned on `[CLS] dialogue so far [SEP] teacher turn [SEP]`
+with the same cues (`encoder_training`), stored beside the JSON as safetensors.
+The linear models' mean and the cross-encoder's probabilities are mixed by
+`encoder_weight`.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from practicum.evaluation.move_features import SURFACE_FEATURES, surface_feature
 from practicum.evaluation.text_vectorizer import TfidfVectorizer
 
 CLASSIFIER_NAME = "minilm-tfidf-logreg"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 _CHUNK = 512
 
 
@@ -39,6 +42,7 @@ class ClassifierConfig:
     embed_student: bool = False
     min_df: int = 2  # an n-gram must occur in this many training turns
     max_iter: int = 3000
+    encoder_weight: float = 0.0  # share of the fine-tuned cross-encoder in the mixture (0: linear models only)
 
 
 class LinearHead:
@@ -111,14 +115,18 @@ class MoveClassifier:
     """Predicts focus / probing / telling / generic for teacher turns; saved and loaded as JSON."""
 
     def __init__(self, embedding_head: LinearHead, text_head: LinearHead, vectorizer: TfidfVectorizer,
-                 config: ClassifierConfig | None = None, encoder=None, classes: tuple[str, ...] = MOVES):
-        """Assemble a trained classifier; `encoder` defaults to the packaged MiniLM (loaded on first use)."""
+                 config: ClassifierConfig | None = None, encoder=None, classes: tuple[str, ...] = MOVES,
+                 cross_encoder=None):
+        """Assemble a trained classifier; `encoder` defaults to the packaged MiniLM (loaded on first use);
+        `cross_encoder` is an EncoderEnsemble with a 'move' task (used when config.encoder_weight > 0)."""
         self.embedding_head = embedding_head
         self.text_head = text_head
         self.vectorizer = vectorizer
         self.config = config or ClassifierConfig()
         self.classes = tuple(classes)
         self._encoder = encoder
+        self.cross_encoder = cross_encoder
+        self.cross_encoder_file = ""
         self.version = ""
 
     @property
@@ -193,7 +201,11 @@ class MoveClassifier:
             p_embedding = _softmax(a @ self.embedding_head.coef.T + self.embedding_head.intercept)
             b = self.text_head.standardize(self._text_inputs(chunk, cues))
             p_text = _softmax(b @ self.text_head.coef.T + self.text_head.intercept)
-            parts.append((p_embedding + p_text) / 2)
+            mixed = (p_embedding + p_text) / 2
+            weight = self.config.encoder_weight if self.cross_encoder is not None else 0.0
+            if weight:
+                mixed = (1 - weight) * mixed + weight * cross_encoder_proba(self.cross_encoder, chunk, cues)
+            parts.append(mixed)
         return np.vstack(parts)
 
     def predict(self, contexts: list[TeacherTurnContext]) -> list[str]:
@@ -204,13 +216,17 @@ class MoveClassifier:
     # -- persistence --------------------------------------------------------------------------
 
     def to_dict(self) -> dict:
-        """Return the whole trained state as JSON-ready data."""
-        return {
+        """Return the whole trained state as JSON-ready data (the cross-encoder by file name and hash)."""
+        data = {
             "format": FORMAT_VERSION, "name": CLASSIFIER_NAME, "classes": list(self.classes),
             "config": asdict(self.config), "cues": list(SURFACE_FEATURES),
             "embedding_head": self.embedding_head.to_dict(), "text_head": self.text_head.to_dict(),
             "vectorizer": self.vectorizer.to_dict(),
         }
+        if self.cross_encoder is not None:
+            data["cross_encoder"] = {"file": self.cross_encoder_file or Path(self.cross_encoder.path).name,
+                                     "version": self.cross_encoder.version}
+        return data
 
     def save(self, path: str | Path) -> str:
         """Write the classifier as compact JSON; return its content hash (also its version)."""
@@ -234,13 +250,38 @@ class MoveClassifier:
         if data.get("format") != FORMAT_VERSION or data.get("cues") != list(SURFACE_FEATURES):
             raise InputError(f"{path}: made by another version of practicum's features; rebuild it with "
                              "`practicum eval train-moves`")
+        cross = None
+        if data.get("cross_encoder"):
+            from practicum.evaluation.encoder_artifact import EncoderEnsemble
+
+            cross_path = path.parent / data["cross_encoder"]["file"]
+            if not cross_path.exists():
+                raise InputError(f"{path}: its cross-encoder {cross_path.name} is missing beside it")
+            cross = EncoderEnsemble(cross_path)
+            if cross.version != data["cross_encoder"]["version"]:
+                raise InputError(f"{cross_path}: not the cross-encoder {path.name} was saved with; rebuild both "
+                                 "with `practicum eval train-moves`")
         classifier = cls(
             LinearHead.from_dict(data["embedding_head"]), LinearHead.from_dict(data["text_head"]),
             TfidfVectorizer.from_dict(data["vectorizer"]), ClassifierConfig(**data["config"]), encoder,
-            tuple(data["classes"]),
+            tuple(data["classes"]), cross,
         )
+        classifier.cross_encoder_file = data.get("cross_encoder", {}).get("file", "")
         classifier.version = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
         return classifier
+
+
+def cross_encoder_pairs(contexts: list[TeacherTurnContext]) -> tuple[list[str], list[str]]:
+    """What the cross-encoder reads per teacher turn: the dialogue before it, and the turn."""
+    from practicum.evaluation.judge_features import render_history
+
+    return [render_history(c.history) for c in contexts], [c.text for c in contexts]
+
+
+def cross_encoder_proba(ensemble, contexts: list[TeacherTurnContext], cues):
+    """The cross-encoder ensemble's move probabilities, in MOVES order."""
+    firsts, seconds = cross_encoder_pairs(contexts)
+    return ensemble.predict(firsts, seconds, cues)["move"]
 
 
 def _fit_head(x, y, c: float, max_iter: int, standardize: bool = True) -> LinearHead:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -21,13 +21,20 @@ from practicum.records import MOVES, TEACHER
 from practicum.errors import InputError, NotFoundError
 from practicum.evaluation.scores import accuracy, confusion_matrix, macro_f1, per_class_f1
 from practicum.evaluation.move_baselines import KeywordBaseline, MajorityBaseline
-from practicum.evaluation.move_classifier import CLASSIFIER_NAME, ClassifierConfig, MoveClassifier
+from practicum.evaluation.encoder_training import EncoderConfig
+from practicum.evaluation.move_classifier import (
+    CLASSIFIER_NAME, ClassifierConfig, MoveClassifier, cross_encoder_pairs, cue_matrix,
+)
 from practicum.evaluation.move_context import ProblemFacts, TeacherTurnContext, teacher_contexts
 from practicum.evaluation.move_features import SURFACE_FEATURES
 
 ARTIFACT_DIR = Path(__file__).resolve().parent / "artifacts"
 ARTIFACT_NAME = "move_classifier.json"
 MANIFEST_NAME = "move_classifier.manifest.json"
+ENCODER_NAME = "move_cross_encoder.safetensors"
+# Chosen on development folds of the MathDial slice (README "Teacher-move classifier").
+MOVE_ENCODER_CONFIG = EncoderConfig(max_length=160, max_second=64)
+DEFAULT_CONFIG = ClassifierConfig(encoder_weight=0.5)
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -123,52 +130,105 @@ def _encode_all(data: LabelledTurns, progress: Progress | None = None, batch: in
     return encoder
 
 
+def _cross_encoder_inputs(data: LabelledTurns, config: EncoderConfig, progress: Progress | None = None):
+    """Every teacher turn through the frozen MiniLM once (shared by all folds)."""
+    from practicum.evaluation.encoder_training import frozen_inputs, load_base, pair_tokens
+
+    tokenizer, base = load_base()
+    firsts, seconds = cross_encoder_pairs(data.contexts)
+    tokens = pair_tokens(tokenizer, firsts, seconds, config.max_length, config.max_second)
+    return base, frozen_inputs(base, tokens, progress=(lambda s, d, t: progress("encoding pairs", d, t))
+                               if progress else None)
+
+
 def cross_validate(data: LabelledTurns, n_folds: int = 5, config: ClassifierConfig | None = None, encoder=None,
-                   progress: Progress | None = None) -> dict[str, MoveScores]:
-    """Out-of-fold predictions of the classifier and both baselines, scored against the human labels."""
+                   progress: Progress | None = None, encoder_config: EncoderConfig | None = None):
+    """Out-of-fold predictions of the classifier, its parts and both baselines, scored against the human labels.
+
+    Returns (scores by predictor, the fold cross-encoder tops: the shipped ensemble when encoder_weight > 0).
+    """
+    import numpy as np
+
+    from practicum.evaluation.encoder_training import predict_top, train_top
+
+    config = config or ClassifierConfig()
+    encoder_config = encoder_config or MOVE_ENCODER_CONFIG
     folds = grouped_folds(data.contexts, n_folds)
-    encoder = encoder or _encode_all(data, progress, embed_student=(config or ClassifierConfig()).embed_student)
-    predictions = {name: [""] * len(data.labels) for name in (CLASSIFIER_NAME, "majority", "keywords")}
+    encoder = encoder or _encode_all(data, progress, embed_student=config.embed_student)
+    crossing = config.encoder_weight > 0
+    if crossing:
+        base, items = _cross_encoder_inputs(data, encoder_config, progress)
+        cues = cue_matrix(data.contexts)
+        targets = np.array([MOVES.index(label) for label in data.labels])
+    names = (CLASSIFIER_NAME, "majority", "keywords") + (("linear models", "cross-encoder") if crossing else ())
+    predictions = {name: [""] * len(data.labels) for name in names}
+    tops = []
     for number, (train, test) in enumerate(folds):
         if progress:
             progress("cross-validation", number, len(folds))
         train_contexts = [data.contexts[i] for i in train]
         train_labels = [data.labels[i] for i in train]
         test_contexts = [data.contexts[i] for i in test]
-        models = {
-            CLASSIFIER_NAME: MoveClassifier.fit(train_contexts, train_labels, config, encoder),
-            "majority": MajorityBaseline().fit(train_contexts, train_labels),
-            "keywords": KeywordBaseline().fit(train_contexts, train_labels),
-        }
-        for name, model in models.items():
-            for i, label in zip(test, model.predict(test_contexts)):
+        linear = MoveClassifier.fit(train_contexts, train_labels, replace(config, encoder_weight=0.0), encoder)
+        p_linear = linear.predict_proba(test_contexts)
+        p_final = p_linear
+        if crossing:
+            top = train_top(base, [items[i] for i in train], cues[train], {"move": targets[train]}, {"move": len(MOVES)},
+                            encoder_config, progress=progress, stage=f"fold {number + 1}/{len(folds)}")
+            tops.append(top)
+            p_cross = predict_top(top, [items[i] for i in test], cues[test])["move"]
+            p_final = (1 - config.encoder_weight) * p_linear + config.encoder_weight * p_cross
+            for name, p in (("linear models", p_linear), ("cross-encoder", p_cross)):
+                for i, row in zip(test, p.argmax(axis=1)):
+                    predictions[name][i] = MOVES[row]
+        for i, row in zip(test, p_final.argmax(axis=1)):
+            predictions[CLASSIFIER_NAME][i] = MOVES[row]
+        for name, model in (("majority", MajorityBaseline()), ("keywords", KeywordBaseline())):
+            for i, label in zip(test, model.fit(train_contexts, train_labels).predict(test_contexts)):
                 predictions[name][i] = label
     if progress:
         progress("cross-validation", len(folds), len(folds))
-    return {name: MoveScores.score(name, data.labels, predicted) for name, predicted in predictions.items()}
+    scores = {name: MoveScores.score(name, data.labels, predicted) for name, predicted in predictions.items()}
+    return scores, tops
 
 
 def train_moves(input_path: str | Path, output_dir: str | Path | None = None, n_folds: int = 5,
-                config: ClassifierConfig | None = None, encoder=None, progress: Progress | None = None) -> dict:
-    """Cross-validate, fit on all rows, and write the artifact and its manifest; return the manifest."""
+                config: ClassifierConfig | None = None, encoder=None, progress: Progress | None = None,
+                encoder_config: EncoderConfig | None = None) -> dict:
+    """Cross-validate, fit on all rows, and write the artifact and its manifest; return the manifest.
+
+    The linear models are refitted on every row; the cross-encoder part is the ensemble of the fold models
+    whose held-out predictions gave the cross-validated scores.
+    """
     import numpy
     import sklearn
     import transformers
 
-    config = config or ClassifierConfig()
+    from practicum.evaluation.encoder_artifact import save_ensemble
+
+    config = config or DEFAULT_CONFIG
+    encoder_config = encoder_config or MOVE_ENCODER_CONFIG
     output_dir = Path(output_dir) if output_dir else ARTIFACT_DIR
     data = load_labelled_turns(input_path)
-    encoder = encoder or _encode_all(data, progress, embed_student=(config or ClassifierConfig()).embed_student)
-    scores = cross_validate(data, n_folds, config, encoder, progress)
+    encoder = encoder or _encode_all(data, progress, embed_student=config.embed_student)
+    scores, tops = cross_validate(data, n_folds, config, encoder, progress, encoder_config)
     if progress:
         progress("final fit", 0, 1)
     classifier = MoveClassifier.fit(data.contexts, data.labels, config, encoder)
+    if tops:
+        from practicum.evaluation.encoder_artifact import EncoderEnsemble
+
+        meta = {"name": "move-cross-encoder", "tasks": {"move": list(MOVES)}, "features": list(SURFACE_FEATURES)}
+        save_ensemble(output_dir / ENCODER_NAME, tops, encoder_config, meta)
+        classifier.cross_encoder = EncoderEnsemble(output_dir / ENCODER_NAME)
+        classifier.cross_encoder_file = ENCODER_NAME
     version = classifier.save(output_dir / ARTIFACT_NAME)
     if progress:
         progress("final fit", 1, 1)
     counts = {move: data.labels.count(move) for move in MOVES}
     manifest = {
         "classifier": CLASSIFIER_NAME, "version": version, "artifact": ARTIFACT_NAME,
+        "cross_encoder": ENCODER_NAME if tops else None,
         "predicted_by": classifier.predicted_by,
         "data": {"file": Path(input_path).name, "sha256": data.data_hash, "conversations": data.conversations,
                  "labelled_teacher_turns": len(data.labels), "unlabelled_teacher_turns": data.unlabelled,
@@ -179,13 +239,22 @@ def train_moves(input_path: str | Path, output_dir: str | Path | None = None, n_
                                                      if config.embed_student else ""),
             "ngrams": "word 1-2-grams of the teacher turn, sublinear TF-IDF, min_df=%d" % config.min_df,
             "cues": list(SURFACE_FEATURES),
+            "cross_encoder": ("all-MiniLM-L6-v2 cross-encoder on [CLS] dialogue so far [SEP] teacher turn [SEP] "
+                              f"(at most {encoder_config.max_length} tokens, dialogue truncated from the left), "
+                              "layers 1-5 frozen, LoRA on layer 6, plus the cues; ensemble of the fold models"
+                              if tops else None),
         },
-        "model": "mean of two class-balanced multinomial logistic regressions (embeddings+cues; n-grams+cues)",
+        "model": ("class probabilities: mean of two class-balanced multinomial logistic regressions (embeddings+cues; "
+                  "n-grams+cues)" + (f", mixed {1 - config.encoder_weight:g}:{config.encoder_weight:g} with the "
+                                     "cross-encoder ensemble" if tops else "")),
         "config": asdict(config),
+        "cross_encoder_config": asdict(encoder_config) if tops else None,
         "cross_validation": {
             "folds": n_folds, "grouped_by": "conversation",
             "scores": {name: _rounded_scores(s) for name, s in scores.items()},
         },
+        "license": "CC BY-SA 4.0 (trained on MathDial, Macina et al., Findings of EMNLP 2023; "
+                   "repository eth-nlped/mathdial)",
         "versions": {"python": platform.python_version(), "numpy": numpy.__version__,
                      "scikit-learn": sklearn.__version__, "transformers": transformers.__version__},
     }

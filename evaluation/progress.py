@@ -104,12 +104,13 @@ class Need:
 def weakest(progress: TraineeProgress, reference: dict | None) -> Need | None:
     """The measure furthest on the wrong side of MathDial's teachers over the last sessions (or of perfect, without them).
 
-    Only measures with a better direction count: judge dimensions, telling, and the outcomes.
+    Candidates are the judge dimensions and the telling share (what the trainee does), not the outcomes
+    (which depend on the simulated student as much).
     """
     ref = {name: item["mean"] for name, item in (reference or {}).get("measures", {}).items()}
     best: Need | None = None
     for measure in progress.measures():
-        if measure.higher_is_better is None:
+        if measure.higher_is_better is None or measure.group == "outcomes":
             continue
         recent = present(progress.series[measure.name])[-RECENT:]
         if not recent:

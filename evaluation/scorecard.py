@@ -48,10 +48,10 @@ MOVE_MEASURES = [
     Measure("move_share.generic", "Generic moves", None, "moves"),
 ]
 OUTCOME_MEASURES = [
-    Measure("success@1", "Student answers by their 2nd turn (success@1)", True, "outcomes"),
-    Measure("success@3", "Student answers by their 4th turn (success@3)", True, "outcomes"),
-    Measure("telling@1", "You told the answer by your 2nd turn (telling@1)", False, "outcomes"),
-    Measure("telling@3", "You told the answer by your 4th turn (telling@3)", False, "outcomes"),
+    Measure("success@1", "success@1: student answers by their 2nd turn", True, "outcomes"),
+    Measure("success@3", "success@3: student answers by their 4th turn", True, "outcomes"),
+    Measure("telling@1", "telling@1: you tell the answer by your 2nd turn", False, "outcomes"),
+    Measure("telling@3", "telling@3: you tell the answer by your 4th turn", False, "outcomes"),
 ]
 MEASURES = JUDGE_MEASURES + MOVE_MEASURES + OUTCOME_MEASURES
 BY_NAME = {m.name: m for m in MEASURES}
@@ -159,7 +159,7 @@ def revisit_turns(store, session_id: int, feedback: dict, limit: int = 3) -> lis
         if item.move == "telling":
             reasons.append("telling move")
             badness += 1.0
-        for words, tone in item.phrases(brief=False):
+        for words, tone in item.phrases():
             if tone in (BAD, PARTLY):
                 reasons.append(words)
                 badness += 1.0 if tone == BAD else 0.5

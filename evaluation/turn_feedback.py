@@ -35,7 +35,7 @@ PHRASES = {
     "human_likeness": ("sounds robotic", "a bit robotic", "sounds human"),
 }
 ALWAYS_SHOWN = ("mistake_identification", "revealing_of_the_answer", "providing_guidance", "guidance",
-                "actionability")  # the rest are shown only when they are not at their good pole
+                "actionability")  # in brief, the rest are shown only at their bad pole (e.g. a harsh tone)
 
 _lock = threading.RLock()  # one judge call at a time: the feedback and scorecard workers share the judge
 
@@ -50,14 +50,15 @@ class TurnFeedback:
     error: str = ""
 
     def phrases(self, brief: bool = True) -> list[tuple[str, str]]:
-        """(words, tone) per dimension; `brief` leaves out dimensions at their good pole that are not key ones."""
+        """(words, tone) per dimension; `brief` keeps the key ones, and the others only at their bad pole."""
         out = []
-        for name, score in self.scores.items():
-            words = PHRASES.get(name)
-            if words is None or score is None:
-                continue
+        revealed = self.scores.get("revealing_of_the_answer") == 0
+        for name, words in PHRASES.items():
+            score = self.scores.get(name)
+            if score is None or (name == "guidance" and revealed):
+                continue  # the rubric's guidance scores its lowest when the answer is revealed: said already
             level = max(0, min(2, int(round(score))))
-            if brief and level == 2 and name not in ALWAYS_SHOWN:
+            if brief and level > 0 and name not in ALWAYS_SHOWN:
                 continue
             out.append((words[level], TONES[level]))
         return out

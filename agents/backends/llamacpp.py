@@ -22,7 +22,7 @@ from practicum.errors import BackendError, ModelMissingError
 INSTALL_HINT = 'pip install -e ".[llamacpp]"  (compiles llama-cpp-python, 4-7 minutes)'
 N_CTX = 2048  # bounded prompts (agents/roles.py) plus a reply fit with room to spare
 CONTEXTS = 2  # one per role of a session: each keeps its own evaluated prefix
-REPETITION_PENALTY = 1.15  # what the transformers engine uses
+REPETITION_PENALTY = 1.15  # what the transformers engine uses, applied the same way (_decode)
 TOP_K = 50  # transformers' default top-k before top-p
 
 
@@ -141,19 +141,7 @@ class LlamaCppBackend:
             if len(tokens) + 1 >= N_CTX:
                 raise BackendError(f"engine=llamacpp: the prompt has {len(tokens)} tokens; the context holds {N_CTX}")
             llm, shared = self._context_for(tokens)
-            llm.set_seed(opts.seed if opts.seed is not None else int(time.time_ns() % (2**31)))
-            eos = llm.token_eos()
-            budget = min(opts.max_tokens, N_CTX - len(tokens) - 1)
-            out: list[int] = []
-            sampling = opts.temperature > 0
-            for token in llm.generate(tokens, top_k=TOP_K if sampling else 1, top_p=opts.top_p if sampling else 1.0,
-                                      min_p=0.0, temp=opts.temperature, repeat_penalty=REPETITION_PENALTY,
-                                      reset=True):
-                if token == eos:
-                    break
-                out.append(token)
-                if len(out) >= budget:
-                    break
+            out = _decode(llm, tokens, opts, min(opts.max_tokens, N_CTX - len(tokens) - 1))
             text = llm.detokenize(out).decode("utf-8", "replace")
         for stop in opts.stop:
             if stop and stop in text:
@@ -167,6 +155,55 @@ class LlamaCppBackend:
         c["generate_seconds"] += elapsed
         return Completion(text=text.strip(), usage=Usage(prompt_tokens=len(tokens), completion_tokens=len(out)),
                           model=self.spec, latency=elapsed)
+
+
+def _decode(llm, tokens: list[int], opts: GenerationOptions, budget: int) -> list[int]:
+    """Prefill what the context does not hold yet, then pick each token as the transformers engine does.
+
+    llama.cpp's own sampler penalises repeats among the generated tokens only; transformers' penalty
+    (1.15, what the local engine uses) covers the prompt too. So the logits are read back and processed
+    here the same way: repetition penalty over prompt and reply, then greedy, or temperature, top-k 50
+    and top-p sampling from a generator seeded with the request's seed.
+    """
+    import numpy as np
+
+    keep = 0
+    for a, b in zip(llm._input_ids.tolist(), tokens[:-1]):
+        if a != b:
+            break
+        keep += 1
+    if keep and llm._ctx.kv_cache_seq_rm(-1, keep, -1):
+        llm.n_tokens = keep
+    else:
+        llm.reset()
+        keep = 0
+    llm.eval(tokens[keep:])
+    rng = np.random.default_rng(opts.seed)
+    seen = np.zeros(llm.n_vocab(), dtype=bool)
+    seen[tokens] = True
+    eos, out = llm.token_eos(), []
+    for _ in range(budget):
+        logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),)).astype(np.float64)
+        picked = logits[seen]
+        logits[seen] = np.where(picked < 0, picked * REPETITION_PENALTY, picked / REPETITION_PENALTY)
+        if opts.temperature > 0:
+            logits = logits / opts.temperature
+            top = np.argpartition(logits, -TOP_K)[-TOP_K:]
+            top = top[np.argsort(-logits[top], kind="stable")]
+            probs = np.exp(logits[top] - logits[top[0]])
+            probs /= probs.sum()
+            cut = int(np.searchsorted(np.cumsum(probs), opts.top_p)) + 1  # smallest set reaching top_p
+            probs = probs[:cut] / probs[:cut].sum()
+            token = int(top[rng.choice(cut, p=probs)])
+        else:
+            token = int(np.argmax(logits))
+        if token == eos:
+            break
+        out.append(token)
+        seen[token] = True
+        if len(out) < budget:
+            llm.eval([token])
+    return out
 
 
 def _head_counts(model: Path) -> tuple[int, int]:

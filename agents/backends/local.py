@@ -173,7 +173,17 @@ class LocalBackend:
                          "decode_slots": 0, "generate_seconds": 0.0}
 
     def _loaded(self):
-        return load_model(self.model_path, self.adapter, self.dtype)
+        if not self.adapter:
+            return load_model(self.model_path, None, self.dtype)
+        # One base per model and dtype, each adapter beside it (agents/backends/adapter_sharing.py).
+        from practicum.agents.backends.adapter_sharing import attach_adapter
+
+        tokenizer, model = load_model(self.model_path, None, self.dtype)
+        adapter = Path(self.adapter).expanduser()
+        if not (adapter / "adapter_config.json").exists():
+            raise BackendError(f"no LoRA adapter at {adapter} (adapter_config.json missing)")
+        self._adapter_name = attach_adapter(model, adapter)
+        return tokenizer, model
 
     def complete(self, messages: list[Message], options: GenerationOptions | None = None) -> Completion:
         """Answer one conversation."""
@@ -217,8 +227,10 @@ class LocalBackend:
             kwargs.update(temperature=opts.temperature, top_p=opts.top_p)
         seeds = [o.seed for o in options if o.seed is not None]
         start = time.perf_counter()
-        with self._lock, torch.inference_mode():
-            hits = [self.prefix_cache.take(row) for row in ids]
+        from practicum.agents.backends.adapter_sharing import adapter_scope, model_lock, shared_hits
+
+        with model_lock(model), adapter_scope(model, getattr(self, "_adapter_name", None)), torch.inference_mode():
+            hits = shared_hits(self.prefix_cache, model, ids)  # gate candidates (one prompt, k rows) prefill once
             input_ids, attention_mask, cached = _layout(ids, hits, tokenizer.pad_token_id)
             kwargs["cache"] = _past(hits, cached)
             if seeds:
@@ -259,7 +271,11 @@ class LocalBackend:
 
         width = attention_mask.shape[1]
         layers = [(layer.keys[:, :, :width], layer.values[:, :, :width]) for layer in cache.layers]
+        kept = set()
         for row, row_ids in enumerate(ids):
+            if tuple(row_ids) in kept:
+                continue  # one entry per distinct prompt (the gate's candidates share theirs)
+            kept.add(tuple(row_ids))
             real = attention_mask[row].bool()
             self.prefix_cache.put(Entry(
                 tuple(row_ids), [k[row][:, real].clone() for k, _ in layers], [v[row][:, real].clone() for _, v in layers]

@@ -156,10 +156,22 @@ async def test_picker_with_no_match_notifies(store, notes):
         assert type(app.screen).__name__ == "ScenarioPickerScreen"
 
 
+def generator_replies(messages):
+    """A scripted scenario generator: one reply per question the generator asks (see tests/agents)."""
+    system = messages[0]["content"]
+    for cue, reply in (("practice problem", "A baker has 12 cupcakes and sells 5 of them. How many are left?"),
+                       ("final answer to the problem", "7"),
+                       ("common mistake", "Subtracts the wrong way round."),
+                       ("wrong attempt", "5 - 12 = -7. So -7 cupcakes are left."),
+                       ("Solve the problem step by step", "12 - 5 = 7. The answer is 7.")):
+        if cue in system:
+            return reply
+    return "Okay."
+
+
 async def test_generate_a_scenario_then_practise_on_it(store):
-    replies = ["A baker has 12 cupcakes and sells 5 of them. How many are left?", "7",
-               "The student subtracts the wrong way and gets a negative number."]
-    app = make_app(store, lambda spec: ScriptedBackend(list(replies)), rater="ana", teacher_spec="scripted")
+    app = make_app(store, lambda spec: ScriptedBackend(respond=generator_replies), rater="ana",
+                   teacher_spec="scripted")
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         await pilot.press("p")

@@ -104,7 +104,7 @@ def test_row_by_row_steps_sum_to_the_batched_gradients(tiny_llama_dir):
     for item in items:  # what _train_step does with row_by_row (the default)
         loss, k = sft_loss_sum(model, [item], pad_id)
         loss.backward()
-        total, count = total + float(loss), count + k
+        total, count = total + float(loss.detach()), count + k
     assert count == n and abs(total - float(batched)) < 1e-4 * abs(float(batched))
     for name, grad in grads(model).items():
         assert torch.allclose(grad, expected[name], rtol=1e-4, atol=1e-6), name

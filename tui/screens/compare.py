@@ -7,6 +7,8 @@ judge's ratings); a summary above each side counts the turns at the judge's good
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -30,7 +32,7 @@ def side_summary(turns: list[dict], feedback: dict) -> Text:
         text.append(f" · {telling} telling", style="red" if telling else "green")
     if marks:
         good = sum(1 for tone in marks if tone == "good")
-        text.append(f" · judge: {good} of {len(marks)} marks good", style="green" if good == len(marks) else "yellow")
+        text.append(f" · {good} of {len(marks)} judge marks good", style="green" if good == len(marks) else "yellow")
     return text
 
 
@@ -77,10 +79,13 @@ class CompareScreen(Screen):
                             yield card
                             if turn["role"] == TEACHER:
                                 card.add_class("-with-feedback")
-                                yield FeedbackLine(turn["idx"], feedback.get(turn["idx"]),
-                                                   note="not judged" if turn["idx"] not in feedback else "")
+                                said = feedback.get(turn["idx"])
+                                if said is not None:  # the move is in the turn's header already
+                                    said = replace(said, move=None)
+                                yield FeedbackLine(turn["idx"], said, note="not judged" if said is None else "")
                         if not turns:
                             yield Static("(no turns from the branch point)", classes="dialog-hint")
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         """Title."""

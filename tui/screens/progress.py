@@ -33,11 +33,11 @@ def progress_table(progress: TraineeProgress, reference: dict | None) -> Table:
     """Measure, sparkline oldest to newest, first, last, MathDial's teachers."""
     ref = {name: item["mean"] for name, item in (reference or {}).get("measures", {}).items()}
     table = Table(box=None, padding=(0, 2, 0, 0), show_edge=False)
-    table.add_column("measure", no_wrap=True)
-    table.add_column("trend (oldest → newest)", no_wrap=True, style="cyan")
-    table.add_column("first", justify="right")
-    table.add_column("last", justify="right")
-    table.add_column("MathDial", justify="right")
+    table.add_column("measure")  # wraps on narrow screens; the trend and the numbers never do
+    table.add_column("trend", no_wrap=True, style="cyan")
+    table.add_column("first", justify="right", no_wrap=True)
+    table.add_column("last", justify="right", no_wrap=True)
+    table.add_column("MathDial", justify="right", no_wrap=True)
     for measure in progress.measures():
         values = progress.series[measure.name]
         seen = [v for v in values if v is not None]
@@ -114,7 +114,8 @@ class ProgressScreen(Screen):
         table.display = True
         top.update(progress_table(progress, reference))
         need = weakest(progress, reference)
-        lines = [f"{len(progress.sessions)} sessions. ↑ higher is better, ↓ lower is better."]
+        lines = [f"{len(progress.sessions)} sessions, trend oldest to newest. ↑ higher is better, ↓ lower is better. "
+                 "MathDial: real human teachers, measured the same way."]
         if need is not None:
             lines.append(f"Most to gain: {need.describe()}. In the practice picker, ctrl+n sorts by it.")
         lines += progress.notes

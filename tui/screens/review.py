@@ -89,7 +89,7 @@ class ReviewScreen(Screen):
         transcript = self.query_one("#transcript", VerticalScroll)
         await transcript.remove_children()
         name = scenario.student_profile.name
-        self.items = [TurnCard(turn, name) for turn in session["turns"]]
+        self.items = [TurnCard(turn, name, show_state=True) for turn in session["turns"]]
         ending = session["status"] + (f" ({session['stop_reason']})" if session["stop_reason"] else "")
         self.items.append(SessionCard(f"{len(session['turns'])} turns · {ending}"))
         await transcript.mount(Static(self.info_line(), id="session-info"), *self.items)

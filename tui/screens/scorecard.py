@@ -16,14 +16,17 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, LoadingIndicator, OptionList, Static
 from textual.widgets.option_list import Option
 
-GROUP_TITLES = {"judge": "What the judge saw in your turns (share of turns)", "moves": "Your moves",
-                "outcomes": "How it went (MathDial's measures)"}
+GROUP_TITLES = {"judge": "Judge: share of your turns", "moves": "Moves: share of your turns",
+                "outcomes": "Outcomes (MathDial's measures)"}
+WIDE = 120  # from this width on, the turns to revisit stand beside the table
+REFERENCE_NOTE = ("MathDial: 300 real tutoring dialogues by human teachers (Macina et al. 2023), measured the "
+                  "same way as your session.")
 
 
 def session_stats(session: dict) -> list[tuple[str, str]]:
@@ -58,15 +61,15 @@ def format_value(line, value: float | None, of_session: bool) -> str:
 def scorecard_table(card) -> Table:
     """The scorecard lines in three groups, with a better/worse mark where a direction is known."""
     table = Table(box=None, padding=(0, 2, 0, 0), show_edge=False, expand=False)
-    table.add_column("", no_wrap=True)
-    table.add_column("this session", justify="right", no_wrap=True)
-    table.add_column("MathDial teachers", justify="right", no_wrap=True)
-    table.add_column("", no_wrap=True)
+    table.add_column("")  # the labels wrap on narrow screens; the numbers never do
+    table.add_column("you", justify="right", no_wrap=True)
+    table.add_column("MathDial", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True, min_width=8)
     group = None
     for line in card.lines:
         if line.measure.group != group:
             group = line.measure.group
-            table.add_row(Text(GROUP_TITLES[group], style="bold underline"), "", "", "")
+            table.add_row(Text(GROUP_TITLES[group], style="bold"), "", "", "")
         mark = {"better": Text("▲ better", style="green"), "worse": Text("▼ worse", style="red")}.get(line.verdict, "")
         table.add_row(f"  {line.measure.label}", format_value(line, line.yours, True),
                       format_value(line, line.reference, False), mark)
@@ -96,20 +99,30 @@ class ScorecardScreen(Screen):
         self.session_id = session_id
         self.card = None
         self.parent_id: int | None = None
+        self.wide = True
 
     def compose(self) -> ComposeResult:
-        """Stats, the table, the turns to revisit; a busy line until the numbers are in."""
+        """Stats, the table and the turns to revisit (beside it when wide, above it when narrow)."""
         yield Header()
-        with VerticalScroll(id="scorecard-body"):
-            yield Static("", id="scorecard-stats")
-            with Horizontal(id="scorecard-busy", classes="thinking"):
-                yield LoadingIndicator()
-                yield Label("Scoring your turns…")
-            yield Static("", id="scorecard-table")
-            yield Label("Turns worth revisiting: Enter opens one in review, where b practises it again",
-                        id="revisit-title", classes="section-title")
-            yield OptionList(id="revisit")
-            yield Static("", id="scorecard-notes")
+        yield Static("", id="scorecard-stats")
+        with Horizontal(id="scorecard-busy", classes="thinking"):
+            yield LoadingIndicator()
+            yield Label("Scoring your turns…")
+        self.wide = self.app.size.width >= WIDE
+        revisit = [Label("Turns to revisit (Enter opens one; b there practises it again)", id="revisit-title",
+                         classes="section-title"), OptionList(id="revisit")]
+        if self.wide:
+            with Horizontal(id="scorecard-body"):
+                with VerticalScroll(id="scorecard-main"):
+                    yield Static("", id="scorecard-table")
+                    yield Static("", id="scorecard-notes")
+                with Vertical(id="scorecard-side"):
+                    yield from revisit
+        else:
+            with VerticalScroll(id="scorecard-main"):
+                yield from revisit
+                yield Static("", id="scorecard-table")
+                yield Static("", id="scorecard-notes")
         yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -120,8 +133,8 @@ class ScorecardScreen(Screen):
         self.parent_id = session["metadata"].get(PARENT)
         scenario = self.app.store.get_scenario(session["scenario_id"])
         self.sub_title = f"scorecard · session {self.session_id} · {scenario.title}"
-        stats = " · ".join(value if label in ("status", "turns") else f"{label} {value}"
-                           for label, value in session_stats(session))
+        stats = " · ".join(value if label == "status" else value.replace(" ", " turns ", 1) if label == "turns"
+                           else f"{label} {value}" for label, value in session_stats(session))
         branch = f"\nBranch of session {self.parent_id} (c compares them)." if self.parent_id else ""
         self.query_one("#scorecard-stats", Static).update(f"Session {self.session_id} ended: {stats}{branch}")
         for widget_id in ("#revisit-title", "#revisit"):
@@ -162,15 +175,16 @@ class ScorecardScreen(Screen):
         revisit = self.query_one("#revisit", OptionList)
         revisit.clear_options()
         for item in card.revisit:
-            text = Text.assemble((f"turn {item.turn_idx}", "bold"), "  ", (", ".join(item.reasons), "yellow"),
-                                 "\n", (f"“{item.text}”", "dim"))
+            text = Text.assemble((f"turn {item.turn_idx}", "bold"), "  ", (", ".join(item.reasons), "yellow"))
+            if self.wide:
+                text.append(f"\n“{item.text}”", style="dim")
             revisit.add_option(Option(text, id=str(item.turn_idx)))
         shown = bool(card.revisit)
         self.query_one("#revisit-title").display = revisit.display = shown
         if shown:
             revisit.highlighted = 0
-            revisit.focus()
-        notes = list(card.notes) + ([] if shown else ["No turn stands out to revisit."])
+            revisit.focus(scroll_visible=False)
+        notes = [REFERENCE_NOTE] + list(card.notes) + ([] if shown else ["No turn stands out to revisit."])
         self.query_one("#scorecard-notes", Static).update(Text("\n".join(notes), style="dim"))
 
     @on(OptionList.OptionSelected, "#revisit")

