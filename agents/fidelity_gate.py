@@ -21,7 +21,7 @@ reviewer can see why a reply was refused):
 - empty.
 
 Assistant-speak and sign-off sentences are removed from a reply that has other sentences before
-it is checked (a repair, recorded). When every candidate is refused the least-bad one is kept if
+it is checked, and so are a teacher's praise sentences after a wrong answer (repairs, recorded). When every candidate is refused the least-bad one is kept if
 its defects are mild (off_problem, unfinished); otherwise a short in-character line built from the
 knowledge state replaces it (`fallback` in the record), so the conversation never gets worse.
 """
@@ -182,7 +182,11 @@ def check(text: str, role: str, scenario, history: list | None = None, state=Non
         if not is_on_problem(cut, scenario, history):
             out.defects.append("off_problem")
     elif role == TEACHER and praises_wrong_answer(cut, scenario, history):
-        out.defects.append("praise_wrong")
+        kept = [x for x in sentences(cut) if not PRAISE.search(x)]
+        if kept:  # "Great job! How many did she use?" -> "How many did she use?"
+            out.text, out.repaired = " ".join(kept), True
+        else:
+            out.defects.append("praise_wrong")
     if not finished:
         out.defects.append("unfinished")
     return out

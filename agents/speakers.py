@@ -214,17 +214,21 @@ def role_backend_spec(spec: BackendSpec, role: str | None) -> BackendSpec:
         return spec
     adapter = spec.options.get("adapter")
     if adapter is not None and adapter.lower() == NO_ADAPTER:
-        options = {k: v for k, v in spec.options.items() if k != "adapter"}
-        return BackendSpec("local", options=options, text=spec.text)
-    if adapter is not None:
-        return spec
+        return _local({k: v for k, v in spec.options.items() if k != "adapter"})
+    if adapter is not None or spec.options.get("model"):
+        return spec  # an explicit adapter, or another base model than the one the packaged adapters were trained on
     path = default_adapter_path(role)
     if path is None:
         return spec
     # The text names the adapter, so a teacher and a student on `local` get two backends over one base model
     # (agents/backends/local.py keeps one base per model and dtype, with each adapter loaded beside it).
-    options = {**spec.options, "adapter": str(path)}
-    return BackendSpec("local", options=options, text="local:" + ",".join(f"{k}={v}" for k, v in options.items()))
+    return _local({**spec.options, "adapter": str(path)})
+
+
+def _local(options: dict) -> BackendSpec:
+    """A `local` backend spec whose text parses back to it (what an injected backend factory is given)."""
+    text = "local" + (":" + ",".join(f"{k}={v}" for k, v in options.items()) if options else "")
+    return BackendSpec("local", options=options, text=text)
 
 
 def default_gate(backend, role: str) -> int:

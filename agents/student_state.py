@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, replace
+from functools import lru_cache
 from typing import Callable, Sequence
 
 from practicum.records import MOVES, STUDENT, TEACHER
@@ -95,35 +96,42 @@ class StudentFacts:
 
     @classmethod
     def of(cls, scenario) -> StudentFacts:
-        """Collect the facts of a Scenario (structured profile fields win over parsing text)."""
+        """Collect the facts of a Scenario (structured profile fields win over parsing text); cached per content."""
         profile = scenario.student_profile
-        answer = scenario.answer
-        wrong = (getattr(profile, "wrong_answer", "") or final_answer(profile.incorrect_solution or "")).strip()
-        if wrong and (states_answer(wrong, answer) or wrong == answer):
-            wrong = ""
-        misconception = (profile.misconceptions[0] if profile.misconceptions else "").strip()
-        given = _values(scenario.problem)
-        target = parse_numeric_answer(answer)
-        steps, results = [], set()
-        for sentence in re.split(r"(?<=[.!?])\s+|\n+", scenario.solution or ""):
-            after = extract_numbers(sentence.rsplit("=", 1)[1]) if "=" in sentence else []
-            if not after:
-                continue
-            result = round(after[0], 6)
-            if target is not None and abs(result - target) < 1e-9:
-                continue
-            if result not in given and result not in results:
-                steps.append(Step(sentence.strip(), result))
-                results.add(result)
-        wrong_numbers = _values(profile.incorrect_solution) - given - results
-        if target is not None:
-            wrong_numbers.discard(round(target, 6))
-        return cls(
-            answer=answer, wrong_answer=wrong, misconception=misconception,
-            misconception_stems=frozenset(_stems(misconception)), steps=tuple(steps),
-            problem_numbers=frozenset(given), result_numbers=frozenset(results),
-            wrong_numbers=frozenset(wrong_numbers), problem_stems=frozenset(_stems(scenario.problem)),
-        )
+        return _facts(scenario.answer, scenario.problem, scenario.solution or "", profile.incorrect_solution or "",
+                      getattr(profile, "wrong_answer", "") or "",
+                      (profile.misconceptions[0] if profile.misconceptions else "").strip())
+
+
+@lru_cache(maxsize=512)
+def _facts(answer: str, problem: str, solution: str, incorrect: str, wrong_answer: str,
+           misconception: str) -> StudentFacts:
+    """StudentFacts from a scenario's texts (StudentFacts.of; cached, the loop asks for them every turn)."""
+    wrong = (wrong_answer or final_answer(incorrect)).strip()
+    if wrong and (states_answer(wrong, answer) or wrong == answer):
+        wrong = ""
+    given = _values(problem)
+    target = parse_numeric_answer(answer)
+    steps, results = [], set()
+    for sentence in re.split(r"(?<=[.!?])\s+|\n+", solution):
+        after = extract_numbers(sentence.rsplit("=", 1)[1]) if "=" in sentence else []
+        if not after:
+            continue
+        result = round(after[0], 6)
+        if target is not None and abs(result - target) < 1e-9:
+            continue
+        if result not in given and result not in results:
+            steps.append(Step(sentence.strip(), result))
+            results.add(result)
+    wrong_numbers = _values(incorrect) - given - results
+    if target is not None:
+        wrong_numbers.discard(round(target, 6))
+    return StudentFacts(
+        answer=answer, wrong_answer=wrong, misconception=misconception,
+        misconception_stems=frozenset(_stems(misconception)), steps=tuple(steps),
+        problem_numbers=frozenset(given), result_numbers=frozenset(results),
+        wrong_numbers=frozenset(wrong_numbers), problem_stems=frozenset(_stems(problem)),
+    )
 
 
 @dataclass(frozen=True)

@@ -342,7 +342,6 @@ def compare_command(ctx, selection_a, selection_b, paired, out_prefix, recompute
     console.print(f"Wrote {json_path} and {png_path}.")
 
 
-
 from practicum.commands.eval_fidelity import fidelity_command  # noqa: E402  (its own module: `eval fidelity`)
 
 eval_group.add_command(fidelity_command)

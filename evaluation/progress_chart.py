@@ -38,6 +38,7 @@ def progress_png(progress: TraineeProgress, path: Path, reference: dict | None =
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     measures = progress.measures()
     ref = _reference_values(reference)
@@ -55,6 +56,7 @@ def progress_png(progress: TraineeProgress, path: Path, reference: dict | None =
             ax.axhline(ref[measure.name], linestyle="--", color="#b5651d", linewidth=1)
         ax.set_ylim(-0.05, 1.05)
         ax.set_xlim(0.5, len(xs) + 0.5)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # sessions are counted, not measured
         ax.set_title(measure.label, fontsize=8)
         ax.tick_params(labelsize=7)
     fig.suptitle(f"{progress.trainee}: {len(xs)} practice sessions (dashed: MathDial's human teachers)", fontsize=10)

@@ -48,10 +48,10 @@ MOVE_MEASURES = [
     Measure("move_share.generic", "Generic moves", None, "moves"),
 ]
 OUTCOME_MEASURES = [
-    Measure("success@1", "success@1: student answers by their 2nd turn", True, "outcomes"),
-    Measure("success@3", "success@3: student answers by their 4th turn", True, "outcomes"),
-    Measure("telling@1", "telling@1: you tell the answer by your 2nd turn", False, "outcomes"),
-    Measure("telling@3", "telling@3: you tell the answer by your 4th turn", False, "outcomes"),
+    Measure("success@1", "success@1: answered within 2 turns", True, "outcomes"),  # the student's turns
+    Measure("success@3", "success@3: answered within 4 turns", True, "outcomes"),
+    Measure("telling@1", "telling@1: you told it within 2 turns", False, "outcomes"),  # your turns
+    Measure("telling@3", "telling@3: you told it within 4 turns", False, "outcomes"),
 ]
 MEASURES = JUDGE_MEASURES + MOVE_MEASURES + OUTCOME_MEASURES
 BY_NAME = {m.name: m for m in MEASURES}

@@ -81,8 +81,10 @@ def test_a_local_student_gets_its_packaged_adapter_and_the_teacher_the_raw_model
     student = role_backend_spec(parse_spec("local"), "student")
     assert student.options["adapter"] == str(path) and parse_spec(student.text) == student
     assert role_backend_spec(parse_spec("local"), "teacher") == parse_spec("local")
-    assert "adapter" not in role_backend_spec(parse_spec("local:adapter=none"), "student").options
+    raw = role_backend_spec(parse_spec("local:adapter=none,dtype=float32"), "student")
+    assert raw == parse_spec("local:dtype=float32") and raw.text == "local:dtype=float32"
     assert role_backend_spec(parse_spec("local:adapter=/x"), "student").options["adapter"] == "/x"
+    assert "adapter" not in role_backend_spec(parse_spec("local:model=/other"), "student").options
     builder = SpeakerBuilder(None)
     speaker = builder.speaker("student", "local")
     assert speaker.backend.adapter == str(path) and speaker.gate == 4

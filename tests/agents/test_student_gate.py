@@ -80,6 +80,8 @@ def test_a_short_acknowledgement_is_on_problem():
 def test_the_teacher_gate_refuses_sign_offs_and_praise_of_a_wrong_answer():
     wrong = HISTORY + [Turn(idx=1, role=STUDENT, text="I think she bought 4 spoons.")]
     assert "praise_wrong" in check("Great job, that's correct!", TEACHER, SPOONS, wrong).defects
+    repaired = check("Great job! How many spoons did she use?", TEACHER, SPOONS, wrong)
+    assert repaired.clean and repaired.repaired and repaired.text == "How many spoons did she use?"
     assert check("Not quite. How many spoons did she use?", TEACHER, SPOONS, wrong).clean
     assert "sign_off" in check("Happy learning!", TEACHER, SPOONS, HISTORY).defects
     assert check("Good work. Happy learning!", TEACHER, SPOONS, HISTORY).text == "Good work."

@@ -17,7 +17,7 @@ from practicum.agents.backends.scripted import ScriptedBackend
 from practicum.evaluation.turn_feedback import complete_session
 from practicum.records import Turn
 from practicum.scenarios.files import get_builtin
-from practicum.storage.practice_queries import fork_session, set_session_metadata
+from practicum.storage.practice_queries import fork_session
 from practicum.tui.app import make_app
 from tests.tui.stand_ins import RuleClassifier, RuleJudge
 
@@ -97,8 +97,9 @@ async def settle(pilot):
 @pytest.mark.parametrize("size", SIZES)
 def test_practice_with_feedback(snap_compare, store, size):
     student = ScriptedBackend(["I added the tops and the bottoms, so 2/7.", "The thirds are bigger, I think."])
-    app = make_app(store, lambda spec: student, rater="ana", student_spec="scripted", judge=RuleJudge(),
-                   classifier=RuleClassifier())
+    # no knowledge state or gate: this picture is about the feedback lines (the student's state line has its own tests)
+    app = make_app(store, lambda spec: student, rater="ana", student_spec="scripted:state=off,gate=0",
+                   judge=RuleJudge(), classifier=RuleClassifier())
 
     async def practise(pilot):
         await pilot.press("p")

@@ -26,7 +26,8 @@ GROUP_TITLES = {"judge": "Judge: share of your turns", "moves": "Moves: share of
                 "outcomes": "Outcomes (MathDial's measures)"}
 WIDE = 120  # from this width on, the turns to revisit stand beside the table
 REFERENCE_NOTE = ("MathDial: 300 real tutoring dialogues by human teachers (Macina et al. 2023), measured the "
-                  "same way as your session.")
+                  "same way as your session. success@k: the student states the answer within their first k+1 "
+                  "turns; telling@k: you state it within your first k+1 turns, before the student does.")
 
 
 def session_stats(session: dict) -> list[tuple[str, str]]:
