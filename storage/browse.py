@@ -13,9 +13,11 @@ from practicum.errors import InputError
 from practicum.storage.store import Store
 
 # The mean of the *current* scores: for each (rater, turn, dimension) only the latest row counts,
-# so re-rating replaces a score without losing its history. Comments (score NULL) are ignored.
+# so re-rating replaces a score without losing its history. Comments (score NULL) are ignored, and so
+# are judges (`judge:` raters): the column and the rated/unrated filter are about people's ratings.
+HUMAN = "r.rater not like 'judge:%' and r.rater not like 'judge-%'"
 MEAN_RATING_SQL = (
-    "(select avg(r.score) from ratings r where r.session_id = s.id and r.score is not null "
+    f"(select avg(r.score) from ratings r where r.session_id = s.id and r.score is not null and {HUMAN} "
     "and r.id = (select max(r2.id) from ratings r2 where r2.session_id = r.session_id "
     "and r2.rater = r.rater and r2.dimension = r.dimension and r2.turn_idx is r.turn_idx))"
 )
@@ -67,7 +69,7 @@ def _where(query: SessionQuery) -> tuple[str, list]:
             clauses.append(f"{column} = ?")
             params.append(value)
     if query.rated is not None:
-        exists = "exists (select 1 from ratings r where r.session_id = s.id and r.score is not null)"
+        exists = f"exists (select 1 from ratings r where r.session_id = s.id and r.score is not null and {HUMAN})"
         clauses.append(exists if query.rated else f"not {exists}")
     return (" where " + " and ".join(clauses)) if clauses else "", params
 

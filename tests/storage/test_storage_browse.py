@@ -99,3 +99,13 @@ def test_session_metrics_rows_or_none_without_the_table(store, listing):
     assert [(r["name"], r["value"]) for r in session_metrics(store, listing[0])] == [("telling_rate", 0.25)]
     store.db["metrics"].drop()
     assert session_metrics(store, listing[0]) is None
+
+
+def test_judge_scores_are_not_a_human_rating(store, listing):
+    first, second = listing[0], listing[1]
+    store.add_rating(first, rater="judge:minilm-mrbench@abc", dimension="guidance", score=1, turn_idx=0)
+    store.add_rating(second, rater="ana", dimension="guidance", score=4, turn_idx=0)
+    store.add_rating(second, rater="judge:minilm-mrbench@abc", dimension="guidance", score=1, turn_idx=0)
+    rows = {r["id"]: r for r in page_sessions(store, SessionQuery())}
+    assert rows[first]["mean_rating"] is None and rows[second]["mean_rating"] == 4
+    assert [r["id"] for r in page_sessions(store, SessionQuery(rated=True))] == [second]
