@@ -178,13 +178,37 @@ async def test_generate_a_scenario_then_practise_on_it(store):
         await pilot.pause()
         await pilot.press("ctrl+g")
         await pilot.pause()
-        await pilot.press(*"math", "tab", *"2", "tab", *"subtraction", "enter")
+        await pilot.press(*"math", "tab", *"2", "tab", *"subtraction", "tab", *"scripted", "enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert type(app.screen).__name__ == "PracticeScreen"
         generated = app.screen.scenario
         assert generated.answer == "7" and generated.subject == "math"
     assert store.has_scenario(generated.id)
+
+
+async def test_generate_offline_builds_a_scenario_with_a_computed_answer(store):
+    asked = []
+
+    def factory(spec):  # the student's backend; generation itself asks for none
+        asked.append(spec)
+        return ScriptedBackend(["Hmm, I think I did it right."])
+
+    app = make_app(store, factory, rater="ana", student_spec="scripted")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("p")
+        await pilot.pause()
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        await pilot.press(*"math", "tab", *"5", "tab", *"fractions", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        generated = app.screen.scenario
+    profile = generated.student_profile
+    assert generated.subject == "math" and profile.misconception_id and profile.wrong_answer
+    assert profile.wrong_answer != generated.answer and store.has_scenario(generated.id)
+    assert asked == ["scripted"]
 
 
 async def test_bad_student_backend_notifies_and_returns(store, notes):

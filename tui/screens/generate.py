@@ -1,4 +1,10 @@
-"""Generate a new scenario from subject, grade and topic with the scenario generator, off the UI thread."""
+"""Generate a new scenario from subject, grade and topic, off the UI thread.
+
+With the backend field blank the scenario is built offline by construction (`scenarios/problems`:
+sampled numbers, a computed answer, an attempt made by a named misconception rule), in well under a
+second. With a backend spec (a strong model behind `openai:`), the model writes it, behind the same
+checks.
+"""
 
 from __future__ import annotations
 
@@ -35,7 +41,7 @@ class GenerateScenarioScreen(ModalScreen[Scenario | None]):
             yield Input(placeholder="subject (math, science, reading…)", id="gen-subject")
             yield Input(placeholder="grade (e.g. 6)", id="gen-grade")
             yield Input(placeholder="topic (optional, e.g. fractions)", id="gen-topic")
-            yield Input(value=self.app.teacher_spec, placeholder="backend spec", id="gen-backend")
+            yield Input(placeholder="backend (blank: build offline; or e.g. openai:gpt-4o-mini)", id="gen-backend")
             with Horizontal(id="gen-progress", classes="thinking"):
                 yield LoadingIndicator()
                 yield Label("generating…")
@@ -50,7 +56,7 @@ class GenerateScenarioScreen(ModalScreen[Scenario | None]):
         event.stop()
         fields = {key: self.query_one(f"#gen-{key}", Input).value.strip()
                   for key in ("subject", "grade", "topic", "backend")}
-        missing = [key for key in ("subject", "grade", "backend") if not fields[key]]
+        missing = [key for key in ("subject", "grade") if not fields[key]]
         if missing:
             self.notify(f"Fill in {', '.join(missing)} first.", severity="warning")
             return
@@ -63,14 +69,24 @@ class GenerateScenarioScreen(ModalScreen[Scenario | None]):
     @work(thread=True, exclusive=True, group="generate")
     def generate(self, fields: dict) -> None:
         """Run the generator (model calls) in a thread and post the result back."""
+        import random
+
         from practicum.agents.scenario_generator import ScenarioGenerator
-        from practicum.errors import PracticumError
+        from practicum.errors import InputError, PracticumError
+        from practicum.scenarios.problems.build import build_scenarios
 
         try:
-            backend = self.app.backend_factory(fields["backend"])
-            scenario = ScenarioGenerator().generate(
-                backend, subject=fields["subject"], grade=fields["grade"], topic=fields["topic"]
-            )
+            if fields["backend"]:
+                backend = self.app.backend_factory(fields["backend"])
+                scenario = ScenarioGenerator().generate(
+                    backend, subject=fields["subject"], grade=fields["grade"], topic=fields["topic"]
+                )
+            else:
+                made, note = build_scenarios(fields["subject"], fields["grade"], 1, seed=random.randrange(2**31),
+                                             topic=fields["topic"])
+                if not made:
+                    raise InputError(note or "no scenario matches that subject, grade and topic")
+                scenario = made[0]
         except PracticumError as exc:
             self.post_message(ScenarioGenerated(None, str(exc)))
         except Exception as exc:  # a backend bug must not crash the app
