@@ -93,9 +93,18 @@ def single_stream(backends: dict, prompts: int, max_tokens: int) -> list[dict]:
     greedy = GenerationOptions(max_tokens=max_tokens, temperature=0.0)
     for backend in backends.values():
         backend.complete([{"role": "user", "content": "Hello"}], GenerationOptions(max_tokens=4, temperature=0))
-    stats = {name: {"tokens": 0, "seconds": 0.0, "texts": [], "loads": []} for name in backends}
+    first_token = GenerationOptions(max_tokens=1, temperature=0.0)
+    stats = {name: {"tokens": 0, "seconds": 0.0, "prefill": 0.0, "texts": [], "loads": []} for name in backends}
     for messages in requests:
         for name, backend in backends.items():
+            forget = getattr(backend, "forget_prefixes", None)
+            if forget:
+                forget()
+            start = time.perf_counter()
+            backend.complete(messages, first_token)  # the prompt's prefill and one token
+            stats[name]["prefill"] += time.perf_counter() - start
+            if forget:
+                forget()
             start = time.perf_counter()
             completion = backend.complete(messages, greedy)
             stats[name]["seconds"] += time.perf_counter() - start
@@ -103,9 +112,15 @@ def single_stream(backends: dict, prompts: int, max_tokens: int) -> list[dict]:
             stats[name]["texts"].append(completion.text)
             stats[name]["loads"].append(os.getloadavg()[0])
     first = next(iter(stats))
-    return [{"engine": name, "tokens": s["tokens"], "seconds": s["seconds"], "tokens_per_s": s["tokens"] / s["seconds"],
-             "agree_with_first": sum(a == b for a, b in zip(s["texts"], stats[first]["texts"])) / len(requests),
-             "load": statistics.mean(s["loads"])} for name, s in stats.items()]
+    rows = []
+    for name, s in stats.items():
+        decode_s = max(1e-9, s["seconds"] - s["prefill"])
+        rows.append({"engine": name, "tokens": s["tokens"], "seconds": s["seconds"], "prefill_s": s["prefill"] / len(requests),
+                     "tokens_per_s": s["tokens"] / s["seconds"],
+                     "decode_tokens_per_s": max(0, s["tokens"] - len(requests)) / decode_s,
+                     "agree_with_first": sum(a == b for a, b in zip(s["texts"], stats[first]["texts"])) / len(requests),
+                     "load": statistics.mean(s["loads"])})
+    return rows
 
 
 def practice_latency(specs: list[str], turns: int) -> list[dict]:
@@ -184,12 +199,13 @@ def main(argv: list[str] | None = None) -> None:
     console.print(f"[bold]practicum speed[/bold] on {machine_line()}; load {load()} at start")
     found = engines(not args.skip_llamacpp)
     rows = single_stream(found, args.prompts, args.max_tokens)
-    table = Table("engine", "tokens", "seconds", "tokens/s", "vs first", "same greedy text as first", "load avg",
+    table = Table("engine", "tokens", "prefill s/prompt", "decode tokens/s", "decode vs first", "end-to-end tokens/s",
+                  "same greedy text as first", "load avg",
                   title=f"Single stream, greedy, {args.prompts} role prompts, up to {args.max_tokens} tokens each")
     for r in rows:
-        table.add_row(r["engine"], str(r["tokens"]), f"{r['seconds']:.1f}", f"{r['tokens_per_s']:.1f}",
-                      f"{r['tokens_per_s'] / rows[0]['tokens_per_s']:.2f}x", f"{r['agree_with_first']:.0%}",
-                      f"{r['load']:.1f}")
+        table.add_row(r["engine"], str(r["tokens"]), f"{r['prefill_s']:.2f}", f"{r['decode_tokens_per_s']:.1f}",
+                      f"{r['decode_tokens_per_s'] / rows[0]['decode_tokens_per_s']:.2f}x", f"{r['tokens_per_s']:.1f}",
+                      f"{r['agree_with_first']:.0%}", f"{r['load']:.1f}")
     console.print(table)
     if not args.skip_practice:
         table = Table("engine", "replies", "p50 s", "p95 s", "mean tokens", "load avg",

@@ -147,7 +147,10 @@ def ship_adapter(run_dir: Path, output: Path, manifest: dict) -> None:
     partial.mkdir(parents=True)
     save_file({k: v.to(torch.float16).contiguous() for k, v in weights.items()},
               str(partial / "adapter_model.safetensors"), metadata={"format": "pt"})
-    shutil.copy(Path(run_dir) / "adapter_config.json", partial / "adapter_config.json")
+    (partial / "adapter_model.safetensors").chmod(0o644)
+    config = json.loads((Path(run_dir) / "adapter_config.json").read_text())
+    config["base_model_name_or_path"] = manifest["base_model"]["name"]  # not this machine's checkpoint path
+    (partial / "adapter_config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     (partial / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     if output.exists():
         shutil.rmtree(output)

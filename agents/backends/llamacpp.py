@@ -24,6 +24,7 @@ N_CTX = 2048  # bounded prompts (agents/roles.py) plus a reply fit with room to 
 CONTEXTS = 2  # one per role of a session: each keeps its own evaluated prefix
 REPETITION_PENALTY = 1.15  # what the transformers engine uses, applied the same way (_decode)
 TOP_K = 50  # transformers' default top-k before top-p
+CHUNK = 64  # prompt tokens per prefill call, aligned to absolute positions (see _decode)
 
 
 def llamacpp_available() -> bool:
@@ -130,14 +131,37 @@ class LlamaCppBackend:
         per_request = options if isinstance(options, list) else [options or GenerationOptions()] * len(requests)
         return [self._generate(messages, opts or GenerationOptions()) for messages, opts in zip(requests, per_request)]
 
-    def _generate(self, messages: list[Message], opts: GenerationOptions) -> Completion:
-        start = time.perf_counter()
+    def forget_prefixes(self) -> None:
+        """Make the next requests prefill their whole prompt (benchmarks measuring prefill)."""
+        for llm in self._contexts:
+            llm.practicum_prefilled = 0
+
+    def prompt_tokens(self, messages: list[Message]) -> list[int]:
+        """The token ids a request's prompt becomes (the GGUF's chat template, with the generation prompt)."""
         with self._lock:
             if not self._contexts:
                 self._contexts.append(self._new_context())
-            first = self._contexts[-1]
-            prompt = self._formatter(first)(messages=messages).prompt
-            tokens = first.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+            llm = self._contexts[-1]
+            prompt = self._formatter(llm)(messages=messages).prompt
+            return llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+
+    def next_token_logits(self, messages: list[Message]):
+        """The logits llama.cpp gives the first reply token (numpy): for comparing engines on the same weights."""
+        import numpy as np
+
+        tokens = self.prompt_tokens(messages)
+        with self._lock:
+            llm, _ = self._context_for(tokens)
+            llm.reset()
+            llm.practicum_prefilled = 0
+            for start in range(0, len(tokens), CHUNK):
+                llm.eval(tokens[start: start + CHUNK])
+            return np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),)).copy()
+
+    def _generate(self, messages: list[Message], opts: GenerationOptions) -> Completion:
+        start = time.perf_counter()
+        tokens = self.prompt_tokens(messages)
+        with self._lock:
             if len(tokens) + 1 >= N_CTX:
                 raise BackendError(f"engine=llamacpp: the prompt has {len(tokens)} tokens; the context holds {N_CTX}")
             llm, shared = self._context_for(tokens)
@@ -167,17 +191,24 @@ def _decode(llm, tokens: list[int], opts: GenerationOptions, budget: int) -> lis
     """
     import numpy as np
 
+    # Reuse only states that a prefill computed, cut at a multiple of CHUNK, and prefill in chunks aligned to
+    # absolute positions: every prompt token's states then come out of the same computation as in a fresh
+    # context (llama.cpp's kernels differ by batch size), so a seeded request gives the same reply whatever
+    # the context held before.
     keep = 0
-    for a, b in zip(llm._input_ids.tolist(), tokens[:-1]):
+    for a, b in zip(llm._input_ids[: getattr(llm, "practicum_prefilled", 0)].tolist(), tokens[:-1]):
         if a != b:
             break
         keep += 1
+    keep -= keep % CHUNK
     if keep and llm._ctx.kv_cache_seq_rm(-1, keep, -1):
         llm.n_tokens = keep
     else:
         llm.reset()
         keep = 0
-    llm.eval(tokens[keep:])
+    for start in range(keep, len(tokens), CHUNK):
+        llm.eval(tokens[start: start + CHUNK])
+    llm.practicum_prefilled = len(tokens)
     rng = np.random.default_rng(opts.seed)
     seen = np.zeros(llm.n_vocab(), dtype=bool)
     seen[tokens] = True

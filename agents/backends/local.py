@@ -2,9 +2,8 @@
 
 A batch is left-padded and runs as one `generate`. Between turns each conversation's prompt
 states are kept (prefix_cache.py), so the next turn prefills only its new tokens; set
-PRACTICUM_PREFIX_CACHE_MB=0 to turn that off. Decoding appends to a key/value buffer with room
-for the whole reply, allocated once (kv_buffer.py), instead of concatenating the history at
-every token. Threads come from threads.py (idle cores, PRACTICUM_THREADS overrides), the weight
+PRACTICUM_PREFIX_CACHE_MB=0 to turn that off. Decoding appends to a key/value buffer allocated
+with room for a turn's reply (kv_buffer.py), instead of concatenating the history at every token. Threads come from threads.py (idle cores, PRACTICUM_THREADS overrides), the weight
 dtype from the CPU (`auto`: bfloat16 where the CPU has AMX or AVX512-BF16, float32 elsewhere),
 and both are printed once when the model loads. `engine=llamacpp` runs the same GGUF file in
 llama.cpp instead (llamacpp.py).

@@ -120,44 +120,74 @@ def test_without_the_extra_the_engine_says_how_to_get_it(monkeypatch):
         make_backend("local:engine=llamacpp,dtype=bfloat16")
 
 
+def transformers_logits(messages, adapter=None):
+    """The float32 transformers engine's logits for the first reply token (and the prompt's token ids)."""
+    import torch
+
+    from practicum.agents.backends.local import LocalBackend
+
+    backend = LocalBackend(dtype="float32", adapter=adapter)
+    tokenizer, model = backend._loaded()
+    text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    from practicum.agents.backends.adapter_sharing import adapter_scope
+
+    with adapter_scope(model, getattr(backend, "_adapter_name", None)), torch.inference_mode():
+        return ids, model(input_ids=torch.tensor([ids])).logits[0, -1].float().numpy()
+
+
+def agree(a, b) -> tuple[bool, float]:
+    """(same top token, correlation) of two logit vectors."""
+    return int(a.argmax()) == int(b.argmax()), float(np.corrcoef(a, b)[0, 1])
+
+
+PROMPTS = [chat("What is 2 + 3?"), chat("Name a planet in our solar system, in one word.")]
+
+
 @pytest.mark.model
 @needs_engine
-def test_llamacpp_answers_like_transformers_float32_on_the_same_weights():
+def test_llamacpp_reads_the_same_tokens_and_gives_the_same_next_token_as_transformers():
+    """llama.cpp multiplies Q4_1 weights with 8-bit activations, so its logits differ slightly from float32
+    transformers on the dequantized weights (measured: correlation 0.9995, max difference 0.5-0.8): the same
+    top token, not always the same long greedy continuation."""
     from practicum.agents.backends.spec import make_backend
 
-    fast, reference = make_backend("local:engine=llamacpp"), make_backend("local:dtype=float32")
-    prompts = [chat("What is 2 + 3?"), chat("Name a planet in our solar system, in one word.")]
-    got = [fast.complete(p, GREEDY) for p in prompts]
-    want = [reference.complete(p, GREEDY) for p in prompts]
-    assert all(g.text for g in got)
-    assert [g.usage.prompt_tokens for g in got] == [w.usage.prompt_tokens for w in want]  # same template, same tokens
-    assert [g.text.split()[:3] for g in got] == [w.text.split()[:3] for w in want]
+    fast = make_backend("local:engine=llamacpp")
+    for messages in PROMPTS:
+        ids, reference = transformers_logits(messages)
+        assert fast.prompt_tokens(messages) == ids  # the same chat template, the same tokens
+        same_top, correlation = agree(fast.next_token_logits(messages), reference)
+        assert same_top and correlation > 0.995
+    replies = [fast.complete(p, GREEDY) for p in PROMPTS]
+    assert all(r.text and 0 < r.usage.completion_tokens <= 16 for r in replies)
     seeded = GenerationOptions(max_tokens=12, temperature=1.0, seed=5)
-    assert fast.complete(prompts[0], seeded).text == fast.complete(prompts[0], seeded).text
+    assert fast.complete(PROMPTS[0], seeded).text == fast.complete(PROMPTS[0], seeded).text
 
 
 @pytest.mark.model
 @needs_engine
-def test_a_lora_adapter_changes_llamacpp_output_as_it_changes_transformers(tmp_path):
+def test_a_lora_adapter_is_applied_in_llamacpp_as_in_transformers(tmp_path):
     import torch
     from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
 
-    from practicum.agents.backends.local import load_model
+    from practicum.agents.backends.embedded_model import ensure_checkpoint
     from practicum.agents.backends.spec import make_backend
 
-    _, base = load_model(dtype="float32")
-    base = type(base).from_pretrained(base.name_or_path)  # a private copy: peft wraps it in place
+    base = AutoModelForCausalLM.from_pretrained(str(ensure_checkpoint()))  # a private copy: peft wraps it in place
     torch.manual_seed(0)
-    model = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
-                                            init_lora_weights=False))
+    model = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, init_lora_weights=False,
+                                            target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "up_proj"]))
     for name, param in model.named_parameters():
         if "lora_B" in name:
-            param.data.mul_(0.3)
+            param.data.mul_(0.5)
     model.save_pretrained(str(tmp_path / "adapter"))
-    spec = f"adapter={tmp_path / 'adapter'}"
-    prompts = [chat("What is 2 + 3?"), chat("Tell me about fractions.")]
-    fast = [make_backend(f"local:engine=llamacpp,{spec}").complete(p, GREEDY).text for p in prompts]
-    slow = [make_backend(f"local:dtype=float32,{spec}").complete(p, GREEDY).text for p in prompts]
-    plain = [make_backend("local:engine=llamacpp").complete(p, GREEDY).text for p in prompts]
-    assert fast != plain  # the adapter is applied, not ignored
-    assert [f.split()[:3] for f in fast] == [s.split()[:3] for s in slow]
+    adapter = str(tmp_path / "adapter")
+    fast = make_backend(f"local:engine=llamacpp,adapter={adapter}")
+    plain = make_backend("local:engine=llamacpp")
+    for messages in PROMPTS:
+        _, reference = transformers_logits(messages, adapter=adapter)
+        adapted = fast.next_token_logits(messages)
+        same_top, correlation = agree(adapted, reference)
+        assert same_top and correlation > 0.99
+        assert agree(plain.next_token_logits(messages), reference)[1] < correlation  # applied, not ignored
