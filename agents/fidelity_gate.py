@@ -1,7 +1,9 @@
 """The fidelity gate: check sampled replies for the defects a small model makes, keep the best, say why.
 
-The student samples k candidates in one batch; each is cut back to its last finished sentence,
-checked, and the first clean one is kept. The defect classes (each a documented rule set, so a
+The student samples k candidates in one batch; each is cut back to its last finished sentence and
+checked; of the clean ones the gate keeps the first that does what the knowledge state says (stuck:
+it repeats its wrong answer; told the answer or guided through the mistake: it says the answer),
+else the first clean one. The defect classes (each a documented rule set, so a
 reviewer can see why a reply was refused):
 
 - assistant_speak: the chat-assistant register no student or teacher uses with a learner
@@ -17,7 +19,9 @@ reviewer can see why a reply was refused):
   reached `understood` (agents/student_state.py);
 - praise_wrong: the teacher praises ("great", "correct", "well done", ...) right after the student
   stated a wrong answer;
-- unfinished: the reply stops mid-sentence and has no finished sentence to cut back to;
+- unfinished: the reply stops mid-sentence and has no finished sentence to cut back to (a list marker
+  such as "explanation: 1." is not a finished sentence);
+- garbled: a run of 21+ letters (tokens run together);
 - empty.
 
 Assistant-speak and sign-off sentences are removed from a reply that has other sentences before
@@ -42,7 +46,9 @@ ASSISTANT_SPEAK = re.compile(
     r"(would|do) you (like|want) me to (explain|help|elaborate|clarify|walk|show|go)|"
     r"i('d| would) be (happy|glad) to|i can (help you|explain (it|this|that) to you|walk you through)|"
     r"don'?t hesitate|assist you|i'?m here to help|here to help you|clarify things|if you need (any )?(more )?help|"
-    r"thank you (so much )?for (all )?your (support|help|time|patience)|enjoy(ing)? (a|your) great)\b", re.I)
+    r"thank you (so much )?for (all )?your (support|help|time|patience)|enjoy(ing)? (a|your) great|"
+    r"sorry for (any|the) confusion|here('s| is) (my|a|the) step|"
+    r"step-by-step (explanation|process|guide|breakdown|solution))\b", re.I)
 SIGN_OFF = re.compile(r"\b(happy (learning|studying|solving|math(ing)?)|good luck|have a (great|good|nice) "
                       r"(day|time|one)|keep up the (great|good) work|see you (next time|soon))\b", re.I)
 TEACHER_VOICE = re.compile(
@@ -55,6 +61,8 @@ ACKNOWLEDGEMENT = re.compile(r"\b(ok|okay|yes|yeah|no|right|oh|sure|thanks|thank
                              r"i'?m not sure|i don'?t know|got it|makes sense|hmm|um)\b", re.I)
 CONVERSATION = re.compile(r"\b(my|the|this|your|that) (answer|solution|problem|work|working|method|mistake|"
                           r"equation|step|question|calculation)s?\b|\b(understand|makes? sense)\b", re.I)
+GARBLED = re.compile(r"[^\W\d_]{21,}")  # a "word" of 21+ letters: tokens run together ("legsobelegsleft...")
+_ENUMERATOR_END = re.compile(r"(^|[:\n]|[.!?]\s)\s*\d{1,2}\.$")  # "... explanation: 1." ends at a list marker
 _SENTENCE_END = re.compile(r"[.!?…][\"')\]]*$")
 _WORD = re.compile(r"[a-z]{4,}")
 _COMMON = frozenset("that with from were have does could would should will what which when then than there here "
@@ -63,7 +71,7 @@ _COMMON = frozenset("that with from were have does could would should will what 
                     "right wrong answer question problem thing things something anything everything make made "
                     "need want tell said says going doing done been being each other same again still even".split())
 
-SEVERE = ("empty", "premature_answer", "assistant_speak", "teacher_voice", "sign_off", "praise_wrong")
+SEVERE = ("empty", "premature_answer", "assistant_speak", "teacher_voice", "sign_off", "praise_wrong", "garbled")
 MILD = ("off_problem", "unfinished")
 
 
@@ -109,10 +117,11 @@ def end_at_sentence(text: str) -> tuple[str, bool]:
     text = (text or "").strip()
     if not text or _SENTENCE_END.search(text):
         return text, bool(text)
-    matches = list(re.finditer(r"[.!?…][\"')\]]*(?=\s)", text))
-    if not matches:
-        return text, False
-    return text[: matches[-1].end()].strip(), True
+    for match in reversed(list(re.finditer(r"[.!?…][\"')\]]*(?=\s)", text))):
+        cut = text[: match.end()].strip()
+        if not _ENUMERATOR_END.search(cut):
+            return cut, True
+    return text, False
 
 
 def is_assistant_speak(text: str) -> bool:
@@ -174,6 +183,8 @@ def check(text: str, role: str, scenario, history: list | None = None, state=Non
         out.defects.append("assistant_speak")
     if SIGN_OFF.search(cut):
         out.defects.append("sign_off")
+    if GARBLED.search(cut):
+        out.defects.append("garbled")
     if role == STUDENT:
         if is_teacher_voice(cut):
             out.defects.append("teacher_voice")
@@ -193,11 +204,13 @@ def check(text: str, role: str, scenario, history: list | None = None, state=Non
 
 
 def choose(candidates: list[str], role: str, scenario, history: list | None = None, state=None) -> GateResult:
-    """Check every candidate and keep the first clean one; else the least-bad mild one; else a fallback line."""
+    """Keep the best clean candidate (one that does what the state says, else the first); else the least-bad mild
+    one; else a fallback line."""
     checked = [check(c, role, scenario, history, state) for c in candidates]
-    for i, c in enumerate(checked):
-        if c.clean:
-            return GateResult(c.text, i, checked)
+    clean = [i for i, c in enumerate(checked) if c.clean]
+    if clean:
+        i = next((i for i in clean if follows_state(checked[i].text, scenario, state)), clean[0])
+        return GateResult(checked[i].text, i, checked)
     mild = [(len(c.defects), i) for i, c in enumerate(checked) if not set(c.defects) & set(SEVERE)]
     if mild:
         i = min(mild)[1]
@@ -207,6 +220,21 @@ def choose(candidates: list[str], role: str, scenario, history: list | None = No
         return GateResult(line, -1, checked, fallback=True)
     i = min((len(c.defects), i) for i, c in enumerate(checked))[1]  # a teacher without a state: least bad
     return GateResult(checked[i].text, i, checked)
+
+
+def follows_state(text: str, scenario, state) -> bool:
+    """True when a student reply does what its state asks: stuck, it repeats its wrong answer; told the answer or
+    guided through the mistake, it says the answer. (After the student found the answer itself, anything goes.)"""
+    if state is None:
+        return False
+    from practicum.agents.student_state import StudentFacts
+
+    facts = StudentFacts.of(scenario)
+    if state.stage == "stuck":
+        return bool(facts.wrong_answer) and states_answer(text, facts.wrong_answer)
+    if state.stage == "understood" and not state.reason.startswith("you said"):
+        return states_answer(text, scenario.answer)
+    return False
 
 
 def fallback_line(role: str, scenario, state=None) -> str:

@@ -11,7 +11,7 @@ share one backend object, so the model loads once and the generation driver can 
 Defaults are per role: a `local` role without `adapter=` runs with its role's packaged adapter
 (`Role.default_adapter`; the student's ships in agents/artifacts/student_adapter, the teacher has
 none yet), and `adapter=none` gives the raw model. The fidelity gate (`gate=N` candidates per turn;
-`gate=0` or `gate=off` turns it off) defaults to `default_gate`: 4 student candidates in one batch on
+`gate=0` or `gate=off` turns it off) defaults to `default_gate`: 2 student candidates in one batch on
 the local model, one checked reply elsewhere, none for scripted replies (they are used as queued).
 """
 
@@ -31,7 +31,9 @@ PROGRAM_KEY = "program"
 ROLE_OPTION_KEYS = (PROGRAM_KEY, "gate", "state")  # options of the role, split off before the backend sees the spec
 SCRIPTED_OPTION_KEYS = ("delay", "vary") + ROLE_OPTION_KEYS
 NO_ADAPTER = "none"
-STUDENT_CANDIDATES = 4  # the student's gate on a backend that samples them in one batch (the local model)
+# The student's gate on a backend that samples candidates in one batch (the local model): two keep a gated reply
+# within 1.5x of an ungated one on a CPU (benchmarks/bench_student.py; four took 1.9x).
+STUDENT_CANDIDATES = 2
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 BackendFactory = Callable[[str], ChatBackend]  # backend spec text -> backend (tests inject scripted ones)

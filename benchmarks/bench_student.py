@@ -1,9 +1,10 @@
-"""Practice latency of the gated student: one reply with 4 candidates in one batch against one ungated reply.
+"""Practice latency of the gated student: one reply with its candidates in one batch against one ungated reply.
 
 A trainee waits for one student reply at a time, so this times `AgentSpeaker.reply` for single
 sessions: the same MathDial prompts (the real dialogue up to a student turn), the packaged student
-adapter, gated (`gate=4`, the default) and ungated (`gate=off`) replies alternating so both see the
-same machine load. Prints p50/p90 seconds of each and their ratio (target: gated p50 within 1.5x).
+adapter, gated (the default: 2 candidates in one batch; `--gate N` for another count) and ungated
+(`gate=off`) replies alternating so both see the same machine load. Prints p50/p90 seconds of each
+and their ratio (target: gated p50 within 1.5x).
 
     python benchmarks/bench_student.py [--replies 10] [--input ../shared/data/mathdial/dev.jsonl] [--json]
 """
@@ -50,6 +51,7 @@ def main() -> None:
     parser.add_argument("--replies", type=int, default=10, help="replies of each kind")
     parser.add_argument("--input", default=str(REPO.parent / "shared" / "data" / "mathdial" / "dev.jsonl"))
     parser.add_argument("--student", default="local", help="student agent spec (gate= is added)")
+    parser.add_argument("--gate", type=int, default=0, help="candidates of the gated reply (0: the default)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args()
 
@@ -59,7 +61,7 @@ def main() -> None:
     builder = SpeakerBuilder(None)
     options = SessionOptions().student_options
     sep = "," if ":" in args.student else ":"
-    gated = builder.speaker("student", f"{args.student}{sep}gate=4", options)
+    gated = builder.speaker("student", f"{args.student}{sep}gate={args.gate}" if args.gate else args.student, options)
     plain = builder.speaker("student", f"{args.student}{sep}gate=off", options)
     assert gated.backend is plain.backend  # one model, one prefix cache: the same conditions for both
     items = prompts(Path(args.input), args.replies)
@@ -83,10 +85,12 @@ def main() -> None:
     result["ratio_p50"] = round(result["gated"]["p50_s"] / result["ungated"]["p50_s"], 2)
     result["load_1min"] = round(os.getloadavg()[0], 2)
     result["backend"] = gated.backend.spec
+    result["candidates"] = gated.candidates
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    print(f"student {result['backend']}, {args.replies} replies each, load {result['load_1min']}")
+    print(f"student {result['backend']}, {result['candidates']} candidates, {args.replies} replies each, "
+          f"load {result['load_1min']}")
     for name in ("ungated", "gated"):
         r = result[name]
         print(f"{name:8s} p50 {r['p50_s']:6.2f} s   p90 {r['p90_s']:6.2f} s   mean {r['mean_s']:6.2f} s")

@@ -87,7 +87,7 @@ def test_a_local_student_gets_its_packaged_adapter_and_the_teacher_the_raw_model
     assert "adapter" not in role_backend_spec(parse_spec("local:model=/other"), "student").options
     builder = SpeakerBuilder(None)
     speaker = builder.speaker("student", "local")
-    assert speaker.backend.adapter == str(path) and speaker.gate == 4
+    assert speaker.backend.adapter == str(path) and speaker.gate == 2
     assert builder.speaker("teacher", "local").backend.adapter is None
     assert builder.speaker("student", "local:adapter=none").backend.adapter is None
 

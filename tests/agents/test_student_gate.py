@@ -53,6 +53,8 @@ def test_teacher_voice_rules(text):
     ("I added 12 and 3 to get 15, so she bought 10 spoons.", "premature_answer"),
     ("I think the answer is 4 because I took 3 away from 12 and then", "unfinished"),
     ("", "empty"),
+    ("So he has elevenlegsetsleftaftersalesofgames.", "garbled"),
+    ("I'm sorry for any confusion, here's my step-by-step explanation.", "assistant_speak"),
 ])
 def test_each_student_defect_class_is_refused(text, defect):
     assert defect in check(text, STUDENT, SPOONS, HISTORY, STUCK).defects
@@ -134,3 +136,18 @@ def test_the_teacher_gate_checks_its_one_reply_without_sampling_more():
     reply = speaker.accept_many(SPOONS, [Completion(text=backend.complete([]).text)], [])
     assert reply.text == "How many spoons did she use?" and reply.metadata["gate"]["repaired"] == [0]
     assert speaker.candidates == 1 and "knowledge" not in reply.metadata
+
+
+def test_a_list_marker_is_not_a_finished_sentence():
+    assert end_at_sentence("I'm not sure. My explanation: 1. First I took") == ("I'm not sure.", True)
+    assert end_at_sentence("It is 15. Then I added 5 and") == ("It is 15.", True)
+
+
+def test_of_the_clean_candidates_the_gate_keeps_one_that_does_what_the_state_says():
+    stuck = choose(["I multiplied the spoons.", "I still think 12 - 3 = 9, so 4 spoons."], STUDENT, SPOONS, HISTORY,
+                   STUCK)
+    assert stuck.index == 1  # stuck: repeats its wrong answer
+    told = choose(["Oh, I see now.", "So she bought 10 spoons."], STUDENT, SPOONS, HISTORY, UNDERSTOOD)
+    assert told.index == 1  # told the answer: says it
+    found = KnowledgeState(stage="understood", reason="you said the answer yourself")
+    assert choose(["Oh, I see now.", "So she bought 10 spoons."], STUDENT, SPOONS, HISTORY, found).index == 0

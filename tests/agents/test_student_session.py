@@ -57,7 +57,7 @@ def test_gate_and_state_are_role_options_of_the_agent_spec():
     class OnePass(ScriptedBackend):
         batches_in_one_pass = True
 
-    assert default_gate(OnePass(spec="local"), "student") == 4
+    assert default_gate(OnePass(spec="local"), "student") == 2
     assert default_gate(OnePass(spec="local"), "teacher") == 1
     assert default_gate(ScriptedBackend(spec="openai:gpt-4o-mini"), "student") == 1
     assert default_gate(ScriptedBackend(spec="scripted"), "student") == 0
