@@ -55,7 +55,7 @@ def main(path: Path, threads: int | None, limit: int | None) -> None:
     row("judge (all dimensions)", n, time.perf_counter() - start)
     table = Table("stage", "responses", "wall s", "responses / wall min", "CPU s", "responses / CPU min",
                   "load avg (1 min)",
-                  title=f"{path.name}: {judge.rater}, {len(judge.ensemble.members)} ensemble members, "
+                  title=f"{path.name}: {judge.rater}, {len(judge.classes)} dimensions x 3 linear views, "
                         f"{torch.get_num_threads()} torch threads on {os.cpu_count()} CPUs")
     for values in rows:
         table.add_row(*values)

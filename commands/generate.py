@@ -6,7 +6,7 @@ import click
 from click.core import ParameterSource
 
 from practicum.agents.backends.base import ROLE_TEMPERATURE
-from practicum.commands.common import err_console, open_store, print_json
+from practicum.commands.common import console, err_console, open_store, print_json
 
 RUN_OPTIONS = {  # parameter name -> flag: what --resume takes from the stored run instead
     "selection": "--scenarios", "sessions_per_scenario": "--sessions-per-scenario", "turns": "--turns",
@@ -50,10 +50,14 @@ RUN_OPTIONS = {  # parameter name -> flag: what --resume takes from the stored r
                    "to an earlier one reaches this.")
 @click.option("--resume", "resume_id", type=int, default=None, metavar="RUN",
               help="Continue an interrupted run with its stored settings (only --concurrency may change).")
+@click.option("--judge", "judge_spec", default="model", show_default=True,
+              help="Judge the run's teacher turns at the end and summarise them: 'model' (the packaged "
+                   "MRBench-trained judge, offline) or a judge .npz; 'none' skips. Scores are stored as ratings.")
 @click.option("--json", "as_json", is_flag=True, help="Print the final summary as JSON on stdout.")
 @click.pass_context
 def generate(ctx, selection, sessions_per_scenario, turns, teacher_spec, student_spec, concurrency, seed, temperature,
-             max_scenarios, vary_traits, no_answer_stop, generator_spec, dedup_threshold, resume_id, as_json):
+             max_scenarios, vary_traits, no_answer_stop, generator_spec, dedup_threshold, resume_id, judge_spec,
+             as_json):
     """Generate many simulated sessions as one stored, resumable run.
 
     Sessions advance together: on the local model their turns are batched into one forward pass
@@ -100,10 +104,33 @@ def generate(ctx, selection, sessions_per_scenario, turns, teacher_spec, student
         err_console.print(f"Run {run_id} interrupted; stored turns are kept. Continue with: "
                           f"practicum generate --resume {run_id}")
         ctx.exit(130)  # one message: re-raising would add click's "Aborted."
+    judged = _judge_run(store, run_id, judge_spec, as_json) if judge_spec != "none" else None
     if as_json:
-        print_json(summary.as_dict())
+        print_json(summary.as_dict() | ({"judge": judged} if judged else {}))
     else:
         print_summary(summary)
+        if judged:
+            from practicum.evaluation.judge_ratings import label_summary
+
+            console.print(label_summary(judged))
+
+
+def _judge_run(store, run_id: int, judge_spec: str, quiet: bool) -> dict | None:
+    """Judge the run's finished sessions the judge has not seen; return its counts (None when nothing to judge)."""
+    from rich.progress import Progress
+
+    from practicum.evaluation.judge_model import load_judge
+    from practicum.evaluation.judge_ratings import judge_stored_sessions, unjudged_sessions
+    from practicum.storage.metrics_queries import select_session_ids
+
+    judge = load_judge(None if judge_spec == "model" else judge_spec)
+    todo = unjudged_sessions(store, select_session_ids(store, run_ids=[run_id]), judge.rater)
+    if not todo:
+        return None
+    with Progress(console=err_console, transient=True, disable=quiet) as bar:
+        task = bar.add_task("judging", total=None)
+        return judge_stored_sessions(store, todo, judge,
+                                     progress=lambda done, total: bar.update(task, completed=done, total=total))
 
 
 def _check_specs(*specs: str | None) -> None:

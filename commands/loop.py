@@ -117,9 +117,10 @@ def training_line(outcome) -> str:
               help="Human move labels of the MathDial teacher turns to learn from.")
 @click.option("--teacher", default="local", show_default=True, help="Base teacher backend spec.")
 @click.option("--student", default="local", show_default=True, help="Student backend spec (the same before and after).")
-@click.option("--judge", default="local", show_default=True,
-              help="Judge of two MRBench dimensions: a local spec reads the model's yes/no probabilities (a 135M "
-                   "model cannot write a JSON grade); any other spec (openai:MODEL) runs the JSON judge; 'none' skips.")
+@click.option("--judge", default="model", show_default=True,
+              help="'model': the packaged judge trained on MRBench's human labels (offline), or a judge .npz; a "
+                   "local spec reads the 135M model's yes/no probabilities; any other spec (openai:MODEL) runs the "
+                   "JSON judge; 'none' skips.")
 @click.option("--judge-turns", type=click.IntRange(1), default=2, show_default=True,
               help="Teacher turns judged per session.")
 @click.option("--concurrency", type=click.IntRange(1, 512), default=10, show_default=True,

@@ -1,4 +1,4 @@
-"""The default pedagogical judge: a fine-tuned MiniLM cross-encoder validated on MRBench's human labels.
+"""The default pedagogical judge: linear views over n-grams, MiniLM embeddings and cues, validated on MRBench.
 
     from practicum.evaluation.judge_model import load_judge
     judge = load_judge()                                   # the packaged artifact, offline
@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from practicum.errors import NotFoundError
-from practicum.evaluation.judge_features import JUDGE_FEATURES, feature_rows, render_history
+from practicum.evaluation.judge_features import JUDGE_FEATURES, feature_rows
 from practicum.evaluation.mrbench import DIMENSIONS, parse_history
 
 JUDGE_NAME = "minilm-mrbench"
 ARTIFACT_DIR = Path(__file__).resolve().parent / "artifacts"
-ENSEMBLE_FILE = "judge.safetensors"
+ENSEMBLE_FILE = "judge.npz"
 MANIFEST_FILE = "judge.manifest.json"
 _CHUNK = 256
 
@@ -66,7 +66,7 @@ class PedagogicalJudge:
     """Labels tutor responses on the MRBench dimensions it was trained on."""
 
     def __init__(self, ensemble, manifest: dict | None = None):
-        """Wrap a loaded EncoderEnsemble (see `load_judge`)."""
+        """Wrap a loaded LinearJudgeModel (see `load_judge`)."""
         self.ensemble = ensemble
         self.manifest = manifest or {}
         self.classes: dict[str, tuple[str, ...]] = {name: tuple(classes)
@@ -103,7 +103,7 @@ class PedagogicalJudge:
             turns = [_turns(c) for c in contexts[start:stop]]
             texts = [r or "" for r in responses[start:stop]]
             features = np.array(feature_rows(zip(turns, texts, answers[start:stop])), dtype=np.float32)
-            predicted = self.ensemble.predict([render_history(t) for t in turns], texts, features)
+            predicted = self.ensemble.predict(turns, texts, features)
             for name in self.classes:
                 parts[name].append(predicted[name])
             if progress:
@@ -132,7 +132,7 @@ def default_artifact() -> Path:
 
 def load_judge(path: str | Path | None = None) -> PedagogicalJudge:
     """Load a judge (default: the packaged one), once per process; NotFoundError says how to build it."""
-    from practicum.evaluation.encoder_artifact import EncoderEnsemble
+    from practicum.evaluation.judge_linear import LinearJudgeModel
 
     path = Path(path) if path else default_artifact()
     if not path.exists():
@@ -140,9 +140,9 @@ def load_judge(path: str | Path | None = None) -> PedagogicalJudge:
     key = f"{path.resolve()}:{path.stat().st_mtime_ns}"
     with _lock:
         if key not in _loaded:
-            manifest_path = path.with_name(path.name.replace(".safetensors", ".manifest.json"))
+            manifest_path = path.with_name(path.name.replace(".npz", ".manifest.json"))
             manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.exists() else {}
-            _loaded[key] = PedagogicalJudge(EncoderEnsemble(path), manifest)
+            _loaded[key] = PedagogicalJudge(LinearJudgeModel.load(path), manifest)
         return _loaded[key]
 
 

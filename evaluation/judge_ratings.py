@@ -117,3 +117,22 @@ def judge_stored_sessions(store, session_ids: list[int], judge, *, max_turns_per
             counts.setdefault(name, {}).setdefault(v.label, 0)
             counts[name][v.label] += 1
     return {"rater": judge.rater, "sessions": len(session_ids), "turns": len(jobs), "labels": counts}
+
+
+def unjudged_sessions(store, session_ids: list[int], rater: str) -> list[int]:
+    """The sessions with no rating from `rater` yet (so judging a selection twice stores nothing twice)."""
+    from practicum.storage.rating_queries import current_ratings
+
+    return [i for i in session_ids if not current_ratings(store, i, rater)]
+
+
+def label_summary(result: dict) -> str:
+    """One line of `judge_stored_sessions`'s counts: the share of judged turns with each dimension's good label."""
+    parts = []
+    for name, good in (("Providing_Guidance", "Yes"), ("Revealing_of_the_Answer", "No"),
+                       ("Mistake_Identification", "Yes"), ("Actionability", "Yes")):
+        counts = result["labels"].get(name)
+        if counts:
+            share = counts.get(good, 0) / max(1, sum(counts.values()))
+            parts.append(f"{JUDGE_NAMES[name].replace('_', ' ')} {good.lower()} {share:.0%}")
+    return f"{result['rater']} on {result['turns']} teacher turns: " + ", ".join(parts)

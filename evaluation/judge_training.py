@@ -2,11 +2,12 @@
 
 `train_judge` is the one reproducible way the shipped judge is made: it reads
 the files (both layouts, merged so a response rated in two files counts once),
-encodes every (dialogue, response) pair through the frozen lower MiniLM layers
-once, and trains one top per fold of a cross-validation grouped by dialogue.
-Each top's predictions on its held-out dialogues give the cross-validated
-scores; the fold tops together are the shipped ensemble. `judge_check` scores a
-labelled file: predictions come from the dialogue and response text only.
+embeds every response and its dialogue once, cross-validates the judge
+(`judge_linear`) with folds grouped by dialogue (each view's held-out
+predictions are scored too, the embedding view being the frozen-MiniLM
+baseline), then refits on every response and writes the artifact with a
+manifest. `judge_check` scores a labelled file: predictions come from the
+dialogue and response text only.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from pathlib import Path
 from typing import Callable
 
 from practicum.errors import InputError
-from practicum.evaluation.encoder_training import EncoderConfig
-from practicum.evaluation.judge_features import JUDGE_FEATURES, feature_rows, render_history
+from practicum.evaluation.judge_features import JUDGE_FEATURES, feature_rows
+from practicum.evaluation.judge_linear import VIEWS, JudgeConfig, LinearJudgeModel
 from practicum.evaluation.judge_model import (
     ARTIFACT_DIR, ENSEMBLE_FILE, JUDGE_NAME, MANIFEST_FILE, PedagogicalJudge, load_judge,
 )
@@ -35,9 +36,8 @@ ATTRIBUTION = (
     "Taxonomy for Pedagogical Ability Assessment of LLM-Powered AI Tutors', NAACL 2025; repository "
     "kaushal0494/UnifyingAITutorEvaluation), which builds on MathDial (Macina et al., Findings of EMNLP 2023) "
     "and Bridge (Wang et al., NAACL 2024). Data license CC BY-SA 4.0; these derived weights are shared under "
-    "CC BY-SA 4.0 with this attribution. Base encoder: sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0)."
+    "CC BY-SA 4.0 with this attribution. Embeddings: sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0)."
 )
-JUDGE_CONFIG = EncoderConfig()  # chosen on the development folds; see README "Pedagogical judge"
 
 
 def dimension_scores(dimension: str, gold: list[str], predicted: list[str]) -> dict:
@@ -74,10 +74,9 @@ def _inputs(examples, with_answers: bool = True):
     import numpy as np
 
     turns = [e.turns for e in examples]
-    contexts = [render_history(t) for t in turns]
-    features = np.array(feature_rows((t, e.response, e.answer if with_answers else "")
-                                     for t, e in zip(turns, examples)), dtype=np.float32)
-    return contexts, [e.response for e in examples], features
+    cues = np.array(feature_rows((t, e.response, e.answer if with_answers else "")
+                                 for t, e in zip(turns, examples)), dtype=np.float32)
+    return turns, [e.response for e in examples], cues
 
 
 def grouped_folds(examples, n_folds: int) -> list[list[int]]:
@@ -90,63 +89,87 @@ def grouped_folds(examples, n_folds: int) -> list[list[int]]:
     return [sorted(test.tolist()) for _, test in GroupKFold(n_splits=n_folds).split(examples, groups=groups)]
 
 
-def train_judge(inputs: list[str | Path], output_dir: str | Path | None = None, n_folds: int = 5,
-                config: EncoderConfig | None = None, progress: Progress | None = None) -> dict:
-    """Cross-validate, keep the fold tops as the ensemble, write it with a manifest; return the manifest."""
+def _embed(turns, responses, progress: Progress | None, chunk: int = 128):
     import numpy as np
-    import torch
-    import transformers
 
-    from practicum.evaluation.encoder_artifact import save_ensemble
-    from practicum.evaluation.encoder_training import frozen_inputs, load_base, pair_tokens, predict_top, train_top
+    from practicum.evaluation.judge_linear import embedding_rows
+    from practicum.evaluation.sentence_encoder import SentenceEncoder
 
-    config = config or JUDGE_CONFIG
+    encoder, parts = SentenceEncoder(), []
+    for start in range(0, len(responses), chunk):
+        if progress:
+            progress("embedding", start, len(responses))
+        parts.append(embedding_rows(encoder, turns[start:start + chunk], responses[start:start + chunk]))
+    if progress:
+        progress("embedding", len(responses), len(responses))
+    return np.vstack(parts)
+
+
+def train_judge(inputs: list[str | Path], output_dir: str | Path | None = None, n_folds: int = 5,
+                config: JudgeConfig | None = None, progress: Progress | None = None) -> dict:
+    """Cross-validate (folds grouped by dialogue), fit on every response, write the judge and its manifest."""
+    import numpy as np
+    import sklearn
+
+    config = config or JudgeConfig()
     output_dir = Path(output_dir) if output_dir else ARTIFACT_DIR
     examples, hashes = read_mrbench_files(inputs)
-    tasks = {d: DIMENSIONS[d] for d in DIMENSIONS if any(d in e.labels for e in examples)}
+    tasks = {d: list(DIMENSIONS[d]) for d in DIMENSIONS if any(d in e.labels for e in examples)}
     targets = {d: np.array([classes.index(e.labels[d]) if d in e.labels else -1 for e in examples])
                for d, classes in tasks.items()}
-    contexts, responses, features = _inputs(examples)
-    torch.manual_seed(config.seed)
-    tokenizer, base = load_base()
-    tokens = pair_tokens(tokenizer, contexts, responses, config.max_length, config.max_second)
-    items = frozen_inputs(base, tokens, progress=(lambda s, d, t: progress("encoding pairs", d, t)) if progress else None)
+    turns, responses, cues = _inputs(examples)
+    embeddings = _embed(turns, responses, progress)
     folds = grouped_folds(examples, n_folds)
-    out_of_fold = {d: np.zeros((len(examples), len(c))) for d, c in tasks.items()}
-    tops = []
+    views = ("judge",) + VIEWS
+    out_of_fold = {v: {d: np.zeros((len(examples), len(c))) for d, c in tasks.items()} for v in views}
     for number, test in enumerate(folds):
+        if progress:
+            progress("cross-validation", number, n_folds)
         held = set(test)
         train = [i for i in range(len(examples)) if i not in held]
-        top = train_top(base, [items[i] for i in train], features[train], {d: y[train] for d, y in targets.items()},
-                        {d: len(c) for d, c in tasks.items()}, config, progress=progress,
-                        stage=f"fold {number + 1}/{n_folds}")
-        predicted = predict_top(top, [items[i] for i in test], features[test])
-        for d in tasks:
-            out_of_fold[d][test] = predicted[d]
-        tops.append(top)
-    labels = {d: [tasks[d][j] for j in out_of_fold[d].argmax(1)] for d in tasks}
-    scores = score_predictions(examples, labels)
-    meta = {"name": JUDGE_NAME, "tasks": {d: list(c) for d, c in tasks.items()}, "features": list(JUDGE_FEATURES)}
-    version = save_ensemble(output_dir / ENSEMBLE_FILE, tops, config, meta)
+        model = LinearJudgeModel.fit(tasks, [turns[i] for i in train], [responses[i] for i in train], cues[train],
+                                     {d: y[train] for d, y in targets.items()}, config, embeddings=embeddings[train])
+        matrices = model.view_matrices([turns[i] for i in test], [responses[i] for i in test], cues[test],
+                                       embeddings=embeddings[test])
+        for d, classes in tasks.items():
+            parts = {v: model.heads[d][v].proba(matrices[v], len(classes)) for v in VIEWS}
+            parts["judge"] = sum(parts[v] for v in VIEWS) / len(VIEWS)
+            for v in views:
+                out_of_fold[v][d][test] = parts[v]
+    if progress:
+        progress("cross-validation", n_folds, n_folds)
+        progress("final fit", 0, 1)
+    scores = {v: score_predictions(examples, {d: [tasks[d][j] for j in out_of_fold[v][d].argmax(1)] for d in tasks})
+              for v in views}
+    meta = {"name": JUDGE_NAME, "features": list(JUDGE_FEATURES)}
+    model = LinearJudgeModel.fit(tasks, turns, responses, cues, targets, config, embeddings=embeddings, meta=meta)
+    version = model.save(output_dir / ENSEMBLE_FILE)
+    if progress:
+        progress("final fit", 1, 1)
+
+    def bea_mean(view_scores):
+        return round(float(np.mean([view_scores[d]["exact_macro_f1"] for d in BEA_DIMENSIONS if d in view_scores]
+                                   or [0])), 4)
+
     manifest = {
         "judge": JUDGE_NAME, "version": version, "rater": f"judge:{JUDGE_NAME}@{version}", "artifact": ENSEMBLE_FILE,
         "data": {"files": hashes, "responses": len(examples), "dialogues": len({e.conversation_id for e in examples}),
                  "labelled": {d: int((y >= 0).sum()) for d, y in targets.items()}},
-        "model": (f"all-MiniLM-L6-v2 cross-encoder ([CLS] dialogue [SEP] response [SEP], at most "
-                  f"{config.max_length} tokens, dialogue truncated from the left); layers 1-5 frozen; layer 6 "
-                  f"{'adapted with LoRA (query, attention output, feed-forward)' if config.trained_layers else 'frozen'}"
-                  f" at [CLS] and the response tokens; [CLS] and mean response vector plus {len(JUDGE_FEATURES)} "
-                  f"cues; one class-weighted softmax head per dimension, missing labels masked; ensemble of the "
-                  f"{n_folds} fold models"),
+        "model": ("per dimension, the mean class probabilities of three class-balanced multinomial logistic "
+                  "regressions: word 1-2-gram TF-IDF of the response + cues; character 2-5-gram TF-IDF + cues; "
+                  "frozen all-MiniLM-L6-v2 embeddings (response, student's last turn, tutor's previous turn, "
+                  "response x student) + cues. Refitted on every response after cross-validation."),
         "features": list(JUDGE_FEATURES), "config": asdict(config),
-        "cross_validation": {"folds": n_folds, "grouped_by": "conversation_id", "members": "one model per fold",
-                             "scores": scores,
-                             "bea_mean_exact_macro_f1": round(float(np.mean(
-                                 [scores[d]["exact_macro_f1"] for d in BEA_DIMENSIONS if d in scores] or [0])), 4)},
+        "cross_validation": {
+            "folds": n_folds, "grouped_by": "conversation_id", "scores": scores["judge"],
+            "bea_mean_exact_macro_f1": bea_mean(scores["judge"]),
+            "views": {v: {"bea_mean_exact_macro_f1": bea_mean(scores[v]),
+                          "exact_macro_f1": {d: s["exact_macro_f1"] for d, s in scores[v].items()}} for v in VIEWS},
+            "baseline": "the embedding view alone is the frozen-MiniLM + logistic-regression baseline",
+        },
         "reference": {"bea_2025_best_exact_macro_f1": BEA_2025_BEST},
         "license": "CC BY-SA 4.0", "attribution": ATTRIBUTION,
-        "versions": {"python": platform.python_version(), "torch": torch.__version__,
-                     "transformers": transformers.__version__},
+        "versions": {"python": platform.python_version(), "numpy": np.__version__, "scikit-learn": sklearn.__version__},
     }
     (output_dir / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest

@@ -34,7 +34,7 @@ MANIFEST_NAME = "move_classifier.manifest.json"
 ENCODER_NAME = "move_cross_encoder.safetensors"
 # Chosen on development folds of the MathDial slice (README "Teacher-move classifier").
 MOVE_ENCODER_CONFIG = EncoderConfig(max_length=160, max_second=64)
-DEFAULT_CONFIG = ClassifierConfig(encoder_weight=0.5)
+DEFAULT_CONFIG = ClassifierConfig()  # the cross-encoder part measured no gain (README)
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 

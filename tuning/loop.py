@@ -101,6 +101,15 @@ def evaluate(store, config: LoopConfig, session_ids: list[int], ui: LoopUI) -> d
     summary = {m.name: round(m.mean, 4) for m in report.metrics}
     if config.judge == "none":
         return summary
+    if _is_model_judge(config.judge):
+        from practicum.evaluation.judge_model import load_judge
+        from practicum.evaluation.judge_ratings import judge_stored_sessions
+
+        counts = judge_stored_sessions(store, session_ids, load_judge(None if config.judge == "model" else config.judge),
+                                       max_turns_per_session=config.judge_turns,
+                                       progress=lambda d, t: ui.stage("judge (MRBench-trained model)", d, t))
+        summary["judge"] = {"rater": counts["rater"], "turns": counts["turns"]}
+        return summary
     from practicum.agents.backends.spec import parse_spec
 
     if parse_spec(config.judge).kind == "local":
@@ -124,10 +133,19 @@ def evaluate(store, config: LoopConfig, session_ids: list[int], ui: LoopUI) -> d
     return summary
 
 
+def _is_model_judge(judge: str) -> bool:
+    """'model' or a judge file: the trained pedagogical judge rather than an LLM backend spec."""
+    return judge == "model" or judge.endswith(".npz")
+
+
 def judge_rater(config: LoopConfig) -> str:
     """The rater name the loop's judge stores its scores under."""
     from practicum.agents.backends.spec import make_backend, parse_spec
 
+    if _is_model_judge(config.judge):
+        from practicum.evaluation.judge_model import load_judge
+
+        return load_judge(None if config.judge == "model" else config.judge).rater
     if parse_spec(config.judge).kind == "local":
         return f"judge-choice:{config.judge}"
     return f"judge:{make_backend(config.judge).spec}"

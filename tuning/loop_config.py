@@ -33,8 +33,9 @@ class LoopConfig:
     moves: str = field(default="focus,probing", metadata={"help": "Human move labels of the teacher turns to learn."})
     teacher: str = field(default="local", metadata={"help": "Base teacher backend spec."})
     student: str = field(default="local", metadata={"help": "Student backend spec (the same before and after)."})
-    judge: str = field(default="local", metadata={"help": "LLM judge: a local spec (yes/no probabilities, 'choice_judge'), "
-                                                          "another spec (the JSON MRBench judge), or 'none'."})
+    judge: str = field(default="model", metadata={"help": "'model' (the packaged MRBench-trained judge) or a judge .npz; "
+                                                          "an LLM spec: local (yes/no probabilities, 'choice_judge'), "
+                                                          "another spec (the JSON MRBench judge); or 'none'."})
     judge_turns: int = field(default=2, metadata={"help": "Teacher turns judged per session."})
     concurrency: int = field(default=10, metadata={"help": "Sessions generated together (the local batch size)."})
     max_train: int = field(default=40, metadata={"help": "DSPy: training examples used."})

@@ -14,12 +14,15 @@ import math
 from pathlib import Path
 
 from practicum.evaluation.inference import paired_difference
+from practicum.evaluation.judge_ratings import RUBRIC_NAMES
 from practicum.evaluation.reports import Comparison, MetricDifference, bootstrap_ci, pair_sessions
 
 # (metric, higher is better): the loop's headline rows, in this order.
-HEADLINE = (("guiding_rate", True), ("telling_rate", False), ("judge.providing_guidance", True),
-            ("judge.revealing_of_the_answer", True), ("success", True), ("question_rate", True))
-JUDGE_DIMENSIONS = ("providing_guidance", "revealing_of_the_answer", "mistake_identification", "actionability")
+# Judge ratings are stored under the review rubric's name where it has the question (judge_ratings.RUBRIC_NAMES).
+_JUDGED = ("providing_guidance", "revealing_of_the_answer", "mistake_identification", "actionability")
+JUDGE_DIMENSIONS = tuple(RUBRIC_NAMES.get(name, name) for name in _JUDGED)
+HEADLINE = (("guiding_rate", True), ("telling_rate", False), (f"judge.{JUDGE_DIMENSIONS[0]}", True),
+            (f"judge.{JUDGE_DIMENSIONS[1]}", True), ("success", True), ("question_rate", True))
 
 
 def judge_session_means(store, session_ids: list[int], rater: str, dimension: str) -> dict[int, float]:

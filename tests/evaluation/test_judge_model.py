@@ -46,6 +46,7 @@ def test_shipped_judge_loads_offline_and_matches_its_manifest(judge, monkeypatch
     assert (ARTIFACT_DIR / manifest["artifact"]).stat().st_size < 8_000_000  # small enough for git
     import os
 
+    judge.score([HISTORY], RESPONSES[:1], ["12"])  # loads the packaged MiniLM
     assert os.environ.get("HF_HUB_OFFLINE") == "1"  # set by the encoder loader: no hub call can happen
 
 

@@ -84,6 +84,6 @@ def test_loop_command_prints_step_times_tables_and_writes_reports(monkeypatch, c
             specs["student"], "--judge", specs["judge"], "--out", str(tmp_path / "loop"))
     assert code == 0, err
     assert "loop steps" in out and "total" in out and "train dspy" in out
-    assert "guiding_rate" in out and "judge.providing_guidance" in out and "better" in out
+    assert "guiding_rate" in out and "judge.guidance" in out and "better" in out
     assert (tmp_path / "loop-dspy.json").exists() and (tmp_path / "loop-dspy.png").exists()
     assert "done" in err and "simulate base teacher" in err

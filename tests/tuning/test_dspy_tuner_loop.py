@@ -93,11 +93,11 @@ def test_loop_trains_dspy_and_reports_paired_cis(tmp_path, store, mathdial_subse
     rows = {row.name: row for row in outcome.comparison.metrics}
     assert outcome.comparison.paired and rows["guiding_rate"].n_pairs == 6
     assert rows["guiding_rate"].difference > 0 and rows["telling"].difference < 0
-    judged = rows["judge.providing_guidance"]
+    judged = rows["judge.guidance"]
     assert (judged.mean_a, judged.mean_b, judged.ci_low) == (0.0, 2.0, 2.0)  # no to yes on every pair
     report = json.loads(Path(outcome.json_path).read_text())
     assert Path(outcome.png_path).stat().st_size > 0 and report["tuner"] == "dspy"
-    assert {"metric": "judge.providing_guidance", "verdict": "better"} in report["headline"]
+    assert {"metric": "judge.guidance", "verdict": "better"} in report["headline"]
     assert report["training"]["objective_after"] > report["training"]["objective_before"]
 
 
