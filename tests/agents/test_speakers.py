@@ -62,7 +62,7 @@ def teacher_program(tmp_path):
     return path, teacher
 
 
-def test_both_roles_on_one_backend_spec_share_one_backend_and_the_program_reaches_the_prompt(
+def test_each_role_gets_its_default_adapter_backend_and_the_program_reaches_the_prompt(
         store, scenario, teacher_program):
     path, compiled = teacher_program
     made = []
@@ -74,7 +74,9 @@ def test_both_roles_on_one_backend_spec_share_one_backend_and_the_program_reache
     builder = SpeakerBuilder(store, factory)
     teacher = builder.speaker("teacher", f"local:program={path}")
     student = builder.speaker("student", "local")
-    assert made == ["local"] and teacher.backend is student.backend  # one model load for both roles
+    # the teacher runs the raw model, the student the packaged student adapter (local.py shares the base weights)
+    assert made[0] == "local" and len(made) == 2 and made[1].endswith("student_adapter")
+    assert builder.speaker("teacher", "local").backend is teacher.backend  # built once per spec, then shared
     assert isinstance(teacher, AgentSpeaker) and teacher.spec == f"local:program={path}"
     assert isinstance(teacher.module, Teacher) and isinstance(student.module, Student)
     assert teacher.module.version() == compiled.version() != Teacher().version()

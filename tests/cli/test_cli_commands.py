@@ -140,7 +140,9 @@ def test_real_two_turn_session_on_embedded_model(tmp_path):
     session = json.loads(practicum("--db", str(db), "sessions", "show", "1", "--json").stdout)
     assert [t["role"] for t in session["turns"]] == ["teacher", "student"]
     assert all(t["text"] and t["completion_tokens"] > 0 and t["prompt_tokens"] > 0 for t in session["turns"])
-    assert all(t["model"] == "local" for t in session["turns"])
+    teacher, student = session["turns"]
+    assert teacher["model"] == "local"  # the raw embedded model: no teacher adapter ships
+    assert student["model"].startswith("local:adapter=") and student["model"].endswith("student_adapter")
 
 
 @pytest.mark.parametrize("content", [b"just some text\n", bytes(range(256)) * 8])

@@ -55,8 +55,12 @@ def test_judge_stores_scores_and_records_failures(store, scenario):
     errors = [r for r in ratings if r["dimension"] == ERROR_DIMENSION]
     assert len(errors) == 1 and errors[0]["turn_idx"] == 2 and errors[0]["score"] is None
     assert "no idea what you want" in errors[0]["comment"]
-    tone = {r["turn_idx"]: r["score"] for r in ratings if r["dimension"] == "tutor_tone"}
-    assert tone == {0: 2.0, 4: 0.0}
+    # tone is stored under the review rubric's name on its scale: encouraging -> top, offensive -> bottom
+    from practicum.evaluation.judge_ratings import rating_scale
+
+    low, high = rating_scale("encouraging_tone")
+    tone = {r["turn_idx"]: r["score"] for r in ratings if r["dimension"] == "encouraging_tone"}
+    assert tone == {0: float(high), 4: float(low)} and not [r for r in ratings if r["dimension"] == "tutor_tone"]
     # the judge saw the problem and the conversation up to the graded turn only
     last_prompt = backend.history[-1][0][-1]["content"]
     assert scenario.problem in last_prompt and "Oh" in last_prompt and "Well done." in last_prompt

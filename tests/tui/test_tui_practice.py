@@ -247,7 +247,8 @@ async def test_practice_loads_the_student_program_and_sends_its_demos(store, tmp
         await start_practice(pilot)
         await say(pilot, app, "How did you get the bottom number?")
         session_id = app.screen.session_id
-    assert asked == ["local"]  # the backend is built from the backend spec; the program goes to the role
+    # the backend is built from the backend spec (with the student's packaged adapter); the program goes to the role
+    assert len(asked) == 1 and asked[0].startswith("local:adapter=") and asked[0].endswith("student_adapter")
     sent = student.history[0][0]
     assert {"role": "assistant", "content": demo} in sent
     assert sent[0]["content"].startswith(compiled.respond.signature.instructions.split("\n")[0])

@@ -86,11 +86,15 @@ def test_openai_sft_for_the_student_never_learns_the_prompt_only_opening(store, 
     export_dataset(store, "openai-sft", out, ExportFilters(role="student"), NO_SPLIT)
     rows = read_jsonl(out)
     student = Student()
+    # The knowledge-state directive in the system prompt changes between the two student turns, so each
+    # turn is its own conversation: exactly the prompt that turn was generated from.
     assert [strip_weights(r["messages"]) for r in rows] == [
+        student.messages(scenario, TURNS[:1]) + [reply(TURNS[1].text)],
         student.messages(scenario, TURNS[:4]) + [reply(TURNS[4].text)]]
-    assistant = [(m["content"], m["weight"]) for m in rows[0]["messages"] if m["role"] == "assistant"]
-    assert assistant[0][1] == 0 and assistant[0][0].startswith("The problem is:")  # the student's written attempt
-    assert [w for _, w in assistant[1:]] == [1, 1]
+    for row in rows:
+        assistant = [(m["content"], m["weight"]) for m in row["messages"] if m["role"] == "assistant"]
+        assert assistant[0][1] == 0 and assistant[0][0].startswith("The problem is:")  # the written attempt
+        assert assistant[-1][1] == 1 and all(w == 0 for _, w in assistant[1:-1])
 
 
 def test_dspy_examples_hold_the_signature_inputs_and_load_back(store, scenario, rated, tmp_path):

@@ -94,7 +94,8 @@ def test_loop_trains_dspy_and_reports_paired_cis(tmp_path, store, mathdial_subse
     assert outcome.comparison.paired and rows["guiding_rate"].n_pairs == 6
     assert rows["guiding_rate"].difference > 0 and rows["telling"].difference < 0
     judged = rows["judge.guidance"]
-    assert (judged.mean_a, judged.mean_b, judged.ci_low) == (0.0, 2.0, 2.0)  # no to yes on every pair
+    # stored on the review rubric's 1-5 guidance scale: no (1) to yes (5) on every pair
+    assert (judged.mean_a, judged.mean_b) == (1.0, 5.0) and judged.ci_low == pytest.approx(4.0)
     report = json.loads(Path(outcome.json_path).read_text())
     assert Path(outcome.png_path).stat().st_size > 0 and report["tuner"] == "dspy"
     assert {"metric": "judge.guidance", "verdict": "better"} in report["headline"]

@@ -100,7 +100,9 @@ def test_bootstrap_fewshot_compiles_demos_and_improves_the_objective(export, sto
     assert [d["reply"] for d in demos if d.get("augmented")] == [QUESTION, QUESTION]  # no [END], no label
     assert all("meta" not in d for d in demos)
     assert result.after["objective"] > result.before["objective"]
-    assert result.before["states_answer"] == 1.0 and result.after["states_answer"] == 0.0
+    # a validation dialogue too long for the prompt budget sheds its demos (agents/prompt_budget.py), and
+    # without demos the scripted teacher tells: so most, not necessarily all, replies stop stating the answer
+    assert result.before["states_answer"] == 1.0 and result.after["states_answer"] <= 0.5
     assert stages[:3] == ["loading examples", "loading the move classifier", "objective of the base program"]
     assert "compiling with bootstrap" in stages and stages[-1] == "saving the program"
 
