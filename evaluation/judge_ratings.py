@@ -88,6 +88,21 @@ def comparison_name(dimension: str) -> str:
     return back.get(dimension, dimension)
 
 
+def judge_context(scenario, turns) -> list:
+    """The dialogue the judge reads before a teacher turn: MRBench's opening, then the session's turns.
+
+    Every MRBench dialogue the judge learned from opens with the tutor asking for a solution and the
+    student giving their (wrong) one; practicum keeps that attempt in the scenario, not in the turns.
+    So the same two lines go first here, or the judge could not see the mistake it is asked about.
+    """
+    attempt = (scenario.student_profile.incorrect_solution or "").strip() if scenario is not None else ""
+    if not attempt:
+        return list(turns)
+    opening = [("teacher", "Hi, could you please provide a step-by-step solution for the question below? "
+                           f"The question is: {scenario.problem}"), ("student", attempt)]
+    return opening + list(turns)
+
+
 def judge_stored_sessions(store, session_ids: list[int], judge, *, max_turns_per_session: int | None = None,
                           rubric=None, progress=None) -> dict:
     """Label every teacher turn of the sessions with a model judge and store the labels as its ratings.
@@ -104,7 +119,8 @@ def judge_stored_sessions(store, session_ids: list[int], judge, *, max_turns_per
         turns = session["turns"]
         teacher = [i for i, t in enumerate(turns) if t["role"] == TEACHER][:max_turns_per_session]
         answer = "" if (scenario.answer or "").strip().lower() in _NO_ANSWER else scenario.answer
-        jobs += [(session_id, turns[i]["idx"], turns[:i], turns[i]["text"], answer) for i in teacher]
+        jobs += [(session_id, turns[i]["idx"], judge_context(scenario, turns[:i]), turns[i]["text"], answer)
+                 for i in teacher]
     verdicts = judge.score([j[2] for j in jobs], [j[3] for j in jobs], [j[4] for j in jobs], progress=progress)
     counts: dict[str, dict[str, int]] = {}
     for (session_id, turn_idx, *_), verdict in zip(jobs, verdicts):

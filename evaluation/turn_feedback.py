@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 
 from practicum.records import TEACHER
 from practicum.storage import metrics_queries, practice_queries
-from practicum.evaluation.judge_ratings import JUDGE_NAMES, comparison_name, judge_score, rating_scale, to_rating_rows
+from practicum.evaluation.judge_ratings import (
+    JUDGE_NAMES, comparison_name, judge_context, judge_score, rating_scale, to_rating_rows,
+)
 
 GOOD, PARTLY, BAD = "good", "partly", "bad"
 TONES = (BAD, PARTLY, GOOD)  # by 0-2 score
@@ -136,7 +138,8 @@ def turn_feedback(store, session_id: int, turns: list, turn_idx: int, scenario, 
             metrics_queries.save_predicted_moves(store, session_id, {turn_idx: feedback.move},
                                                  classifier.predicted_by)
         if judge is not None:
-            verdict = judge.score([list(turns[:position])], [_text(turn)], [scenario.answer or ""])[0]
+            verdict = judge.score([judge_context(scenario, turns[:position])], [_text(turn)],
+                                  [scenario.answer or ""])[0]
             labels = {name: v.label for name, v in verdict.items()}
             feedback.scores = labels_to_scores(labels)
             if turn_idx not in practice_queries.judged_turns(store, session_id, judge.rater):
@@ -168,7 +171,7 @@ def complete_session(store, session_id: int, *, judge=None, classifier=None, rub
         todo = [i for i, t in enumerate(turns) if t["role"] == TEACHER and t["idx"] not in done]
         if not todo:
             return 0
-        verdicts = judge.score([turns[:i] for i in todo], [turns[i]["text"] for i in todo],
+        verdicts = judge.score([judge_context(scenario, turns[:i]) for i in todo], [turns[i]["text"] for i in todo],
                                [scenario.answer or ""] * len(todo))
         for i, verdict in zip(todo, verdicts):
             _store_labels(store, session_id, turns[i]["idx"], judge, verdict, rubric)

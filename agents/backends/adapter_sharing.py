@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import warnings
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,7 +44,10 @@ def attach_adapter(base, path: str | Path) -> str:
     with model_lock(base), _registry_lock:
         wrapper = _wrappers.get(id(base))
         if wrapper is None:
-            wrapper = PeftModel.from_pretrained(base, str(path), adapter_name=name)
+            with warnings.catch_warnings():
+                # peft 0.21 asks transformers 5 a deprecated question; nothing for the user to act on.
+                warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+                wrapper = PeftModel.from_pretrained(base, str(path), adapter_name=name)
             _wrappers[id(base)] = wrapper
         elif name not in wrapper.peft_config:
             wrapper.load_adapter(str(path), adapter_name=name)

@@ -15,6 +15,7 @@ import os
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 
 from practicum.agents.backends.base import Completion, GenerationOptions, Message, Usage
@@ -118,7 +119,9 @@ def load_model(model_path: str | None = None, adapter: str | None = None, dtype:
                 raise BackendError(f"no LoRA adapter at {adapter_path} (adapter_config.json missing)")
             from peft import PeftModel
 
-            model = PeftModel.from_pretrained(model, str(adapter_path))
+            with warnings.catch_warnings():  # peft 0.21 asks transformers 5 a deprecated question
+                warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+                model = PeftModel.from_pretrained(model, str(adapter_path))
         model.eval()
         announce(f"transformers:{dtype}", f"local model: transformers, {dtype} weights ({dtype_reason(dtype)}), "
                                           f"{threads.describe()}")
