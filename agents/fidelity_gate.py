@@ -48,7 +48,12 @@ ASSISTANT_SPEAK = re.compile(
     r"don'?t hesitate|assist you|i'?m here to help|here to help you|clarify things|if you need (any )?(more )?help|"
     r"thank you (so much )?for (all )?your (support|help|time|patience)|enjoy(ing)? (a|your) great|"
     r"sorry for (any|the) confusion|here('s| is) (my|a|the) step|"
-    r"step-by-step (explanation|process|guide|breakdown|solution))\b", re.I)
+    r"step-by-step (explanation|process|guide|breakdown|solution)|"
+    # added after reading replayed adapter students; none of these occur in MathDial's 1,711 student turns
+    r"glad (i|to) (could |can |was able to )?(clarify|share|explain|help|assist)|glad (i|to) explain(ed)?|"
+    r"glad you('re| are)|i('d| would) recommend|no worries|let me (show|give|explain|walk|rephrase|clarify|break)|"
+    r"rephrase|clarify (it|that|this|things) for you|i'?ll make sure to be|^\s*(absolutely|certainly)\b)\b",
+    re.I | re.M)
 SIGN_OFF = re.compile(r"\b(happy (learning|studying|solving|math(ing)?)|good luck|have a (great|good|nice) "
                       r"(day|time|one)|keep up the (great|good) work|see you (next time|soon))\b", re.I)
 TEACHER_VOICE = re.compile(

@@ -25,6 +25,8 @@ HISTORY = [Turn(idx=0, role=TEACHER, text="Please talk me through your solution 
     "I'm glad I could help clarify things!", "Let me know if you have any other questions.",
     "Feel free to ask me anything.", "As an AI, I cannot do that.", "You're welcome!", "Happy to help.",
     "Great question!", "Would you like me to explain how I got it?", "I hope this helps.",
+    "I'm glad I explained it correctly!", "Absolutely! Let me give you an example.", "No worries, no more mixing up.",
+    "I would recommend drinking water.", "I'm glad you're interested in helping me explain the solution.",
 ])
 def test_assistant_speak_rules(text):
     assert is_assistant_speak(text)
@@ -33,6 +35,7 @@ def test_assistant_speak_rules(text):
 @pytest.mark.parametrize("text", [
     "I subtracted 3 from 12 and got 9, so I think she bought 4 spoons.", "Oh, I see. So I should add the 3?",
     "I'm not sure how to start.", "Can you help me with this step?",
+    "Thanks for pointing that out!", "Glad I got it right!", "Thank you for helping me understand the problem.",
 ])
 def test_what_students_really_say_is_not_assistant_speak_or_teacher_voice(text):
     assert not is_assistant_speak(text) and not is_teacher_voice(text)
