@@ -25,8 +25,9 @@ reviewer can see why a reply was refused):
 - empty.
 
 Assistant-speak and sign-off sentences are removed from a reply that has other sentences before
-it is checked, and so are a teacher's praise sentences after a wrong answer (repairs, recorded). When every candidate is refused the least-bad one is kept if
-its defects are mild (off_problem, unfinished); otherwise a short in-character line built from the
+it is checked, and so are a teacher's praise sentences after a wrong answer (repairs, recorded).
+When every candidate is refused the least-bad one is kept if its only defect is mild (unfinished,
+already cut back to a sentence end); otherwise a short in-character line built from the
 knowledge state replaces it (`fallback` in the record), so the conversation never gets worse.
 """
 
@@ -76,8 +77,11 @@ _COMMON = frozenset("that with from were have does could would should will what 
                     "right wrong answer question problem thing things something anything everything make made "
                     "need want tell said says going doing done been being each other same again still even".split())
 
-SEVERE = ("empty", "premature_answer", "assistant_speak", "teacher_voice", "sign_off", "praise_wrong", "garbled")
-MILD = ("off_problem", "unfinished")
+# Off-problem is severe: a student who drifts to "How have you been lately?" is no practice partner, and
+# the in-character fallback line is better. (MathDial's real student turns are all on-problem by this rule.)
+SEVERE = ("empty", "premature_answer", "assistant_speak", "teacher_voice", "sign_off", "praise_wrong", "garbled",
+          "off_problem")
+MILD = ("unfinished",)
 
 
 @dataclass

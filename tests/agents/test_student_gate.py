@@ -108,6 +108,13 @@ def test_when_every_candidate_is_refused_the_student_falls_back_in_character():
     assert result.as_metadata()["fallback"] is True
 
 
+def test_a_student_who_drifts_off_the_problem_falls_back_in_character():
+    result = choose(["Enjoying your weekend! That's wonderful.", "How have you been lately?"], STUDENT, SPOONS,
+                    HISTORY, STUCK)
+    assert result.fallback and result.text == "I still think the answer is 4."
+    assert all("off_problem" in c.defects for c in result.candidates)
+
+
 def test_a_mild_defect_keeps_the_least_bad_candidate():
     result = choose(["I think so and", "Then I"], STUDENT, SPOONS, HISTORY, STUCK)
     assert not result.fallback and result.index == 0
