@@ -239,7 +239,7 @@ def judge_command(ctx, judge_spec, spec, sessions, runs, sources, max_turns, as_
     if not ids:
         raise InputError("no finished sessions match the selection")
     spec = spec or judge_spec
-    if spec == "model" or spec.endswith(".safetensors"):
+    if spec == "model" or spec.endswith(".npz"):
         from practicum.evaluation.judge_model import load_judge
         from practicum.evaluation.judge_ratings import judge_stored_sessions
 

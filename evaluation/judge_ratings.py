@@ -89,18 +89,20 @@ def comparison_name(dimension: str) -> str:
 
 
 def judge_context(scenario, turns) -> list:
-    """The dialogue the judge reads before a teacher turn: MRBench's opening, then the session's turns.
+    """The dialogue the judge reads before a teacher turn: MRBench's opening (two Turns), then the session's turns.
 
     Every MRBench dialogue the judge learned from opens with the tutor asking for a solution and the
     student giving their (wrong) one; practicum keeps that attempt in the scenario, not in the turns.
     So the same two lines go first here, or the judge could not see the mistake it is asked about.
     """
+    from practicum.records import STUDENT, TEACHER, Turn
+
     attempt = (scenario.student_profile.incorrect_solution or "").strip() if scenario is not None else ""
     if not attempt:
         return list(turns)
-    opening = [("teacher", "Hi, could you please provide a step-by-step solution for the question below? "
-                           f"The question is: {scenario.problem}"), ("student", attempt)]
-    return opening + list(turns)
+    request = ("Hi, could you please provide a step-by-step solution for the question below? "
+               f"The question is: {scenario.problem}")
+    return [Turn(-2, TEACHER, request), Turn(-1, STUDENT, attempt)] + list(turns)
 
 
 def judge_stored_sessions(store, session_ids: list[int], judge, *, max_turns_per_session: int | None = None,

@@ -23,8 +23,8 @@ class RecordingJudge:
 def test_context_opens_with_the_request_and_the_students_attempt(scenario):
     turns = [Turn(0, "teacher", "How did you get 2/7?")]
     context = judge_context(scenario, turns)
-    assert context[0][0] == "teacher" and scenario.problem in context[0][1]
-    assert context[1] == ("student", scenario.student_profile.incorrect_solution.strip())
+    assert context[0].role == "teacher" and scenario.problem in context[0].text
+    assert (context[1].role, context[1].text) == ("student", scenario.student_profile.incorrect_solution.strip())
     assert context[2:] == turns
 
 
@@ -42,5 +42,6 @@ def test_stored_sessions_are_judged_with_the_attempt_before_each_teacher_turn(st
     result = judge_stored_sessions(store, [session], judge)
     assert result["turns"] == 2 and len(judge.contexts) == 2
     first, second = judge.contexts
-    assert first[1] == ("student", scenario.student_profile.incorrect_solution.strip()) and len(first) == 2
+    assert (first[1].role, first[1].text) == ("student", scenario.student_profile.incorrect_solution.strip())
+    assert len(first) == 2
     assert [t["text"] for t in second[2:]] == ["How did you get 2/7?", "I added the tops and bottoms."]

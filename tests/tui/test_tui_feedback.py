@@ -45,7 +45,9 @@ async def test_feedback_line_under_each_teacher_turn_and_stored_as_judge_ratings
     assert store.get_session(session_id)["metadata"]["trainee"] == "ana"
     # the judge saw only what came before each turn, and the scenario's answer
     contexts, responses = judge.calls[1]
-    assert [t.text for t in contexts[0]] == ["What did you do with the bottom numbers?", "I added 3 and 4 to get 7."]
+    # the judge reads MRBench's opening (the request and the student's attempt), then the session so far
+    assert [t.role for t in contexts[0][:2]] == ["teacher", "student"]
+    assert [t.text for t in contexts[0][2:]] == ["What did you do with the bottom numbers?", "I added 3 and 4 to get 7."]
 
 
 async def test_the_student_answers_while_a_slow_judge_is_still_thinking(store):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from practicum.agents.backends.scripted import ScriptedBackend
@@ -26,6 +29,14 @@ def practised(store, scenario, teacher_turns: list[str], trainee: str = "ana", j
     if judge is not None:
         complete_session(store, session_id, judge=judge)
     return session_id
+
+
+@pytest.fixture(autouse=True)
+def frozen_reference(monkeypatch):
+    """MathDial's figures as frozen for the snapshots (no judge figures): the ranking below is the tie rule's,
+    not whatever the shipped reference, rebuilt with each judge, happens to say."""
+    frozen = json.loads((Path(__file__).parent / "reference_frozen.json").read_text())
+    monkeypatch.setattr("practicum.tui.app.PracticumApp.reference", lambda self: frozen)
 
 
 @pytest.fixture
