@@ -1,8 +1,9 @@
 """The tuning loop's verdict: before/after differences with CIs, judge dimensions included, and noise called out.
 
 Metrics come from `reports.compare` (paired by scenario and seed). Judge scores are ratings,
-not metrics, so they are paired here the same way: each session's mean judge score on a
-dimension, differences within (scenario, seed) pairs, and the sign-flip test of
+not metrics, so they are compared here the same way as the comparison they join: each session's
+mean judge score on a dimension, differences within (scenario, seed) pairs (or independent samples
+when the comparison is unpaired), and the permutation tests of
 `evaluation/inference.py`, whose 95% CI is the inverted test: it covers zero exactly when p is
 0.05 or more, and such a difference is reported as within noise, whatever its sign.
 """
@@ -13,7 +14,7 @@ import json
 import math
 from pathlib import Path
 
-from practicum.evaluation.inference import paired_difference
+from practicum.evaluation.inference import paired_difference, unpaired_difference
 from practicum.evaluation.judge_ratings import RUBRIC_NAMES
 from practicum.evaluation.reports import Comparison, MetricDifference, bootstrap_ci, pair_sessions
 
@@ -39,21 +40,29 @@ def judge_session_means(store, session_ids: list[int], rater: str, dimension: st
 
 
 def judge_difference(store, ids_a: list[int], ids_b: list[int], rater: str, dimension: str,
-                     seed: int = 0) -> MetricDifference | None:
-    """B - A on a judge dimension, paired by (scenario, seed); None when no pair has judge scores on both sides."""
+                     seed: int = 0, paired: bool = True) -> MetricDifference | None:
+    """B - A on a judge dimension: paired by (scenario, seed), or as independent samples when `paired` is False.
+
+    None when no session (pair) has judge scores on both sides.
+    """
     a = judge_session_means(store, ids_a, rater, dimension)
     b = judge_session_means(store, ids_b, rater, dimension)
-    pairs, _ = pair_sessions(store, ids_a, ids_b)
-    diffs = [b[j] - a[i] for i, j in pairs if i in a and j in b]
-    if not diffs:
-        return None
-    test = paired_difference(diffs, seed=seed)  # interval and p-value from one procedure: they agree
     values_a, values_b = list(a.values()), list(b.values())
+    if not values_a or not values_b:
+        return None
+    if paired:
+        pairs, _ = pair_sessions(store, ids_a, ids_b)
+        diffs = [b[j] - a[i] for i, j in pairs if i in a and j in b]
+        if not diffs:
+            return None
+        test, n_pairs = paired_difference(diffs, seed=seed), len(diffs)  # interval and p from one procedure
+    else:
+        test, n_pairs = unpaired_difference(values_a, values_b, seed=seed), 0
     return MetricDifference(
         name=f"judge.{dimension}", n_a=len(values_a), n_b=len(values_b), mean_a=sum(values_a) / len(values_a),
         mean_b=sum(values_b) / len(values_b), ci_a=bootstrap_ci(values_a, seed=seed),
         ci_b=bootstrap_ci(values_b, seed=seed), difference=test.difference, ci_low=test.ci_low,
-        ci_high=test.ci_high, p_value=test.p_value, paired=True, n_pairs=len(diffs), method=test.method,
+        ci_high=test.ci_high, p_value=test.p_value, paired=paired, n_pairs=n_pairs, method=test.method,
     )
 
 
@@ -61,7 +70,7 @@ def add_judge_rows(comparison: Comparison, store, ids_a: list[int], ids_b: list[
     """Append the judge dimensions to a comparison (so its table, JSON and chart show them); return how many."""
     added = 0
     for dimension in JUDGE_DIMENSIONS:
-        row = judge_difference(store, ids_a, ids_b, rater, dimension)
+        row = judge_difference(store, ids_a, ids_b, rater, dimension, paired=comparison.paired)
         if row is not None:
             comparison.metrics.append(row)
             added += 1
