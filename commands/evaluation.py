@@ -160,7 +160,7 @@ def _print_dimension_scores(dimensions: dict, title: str, reference: dict | None
 def train_judge_command(inputs, output_dir, folds, as_json):
     """Cross-validate and train the pedagogical judge on MRBench; write it with a manifest of data and scores.
 
-    Takes about two minutes on two cores for the shared MRBench files."""
+    Takes about four minutes on two cores for the two shared MRBench files."""
     from practicum.evaluation.judge_training import BEA_2025_BEST, train_judge
 
     bar, update = _progress("training", as_json)
@@ -289,7 +289,7 @@ def judge_command(ctx, judge_spec, spec, sessions, runs, sources, max_turns, as_
 @click.option("--no-moves", is_flag=True, help="Skip the move classifier (and the metrics that need it).")
 @click.option("--judge", "judge_spec", default="model", show_default=True,
               help="'model' (the packaged MRBench-trained judge) or a judge .npz: judges sessions not yet judged "
-                   "by it and adds its dimensions as paired rows; 'none' skips.")
+                   "by it and adds its dimensions as rows, compared like the metrics; 'none' skips.")
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
 @click.pass_context
 def compare_command(ctx, selection_a, selection_b, paired, out_prefix, recompute, no_moves, judge_spec, as_json):
