@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 
 from click.testing import CliRunner
 
 from practicum.cli import cli
+from practicum.storage.store import Store
 
 
 def run(db, *args):
@@ -20,6 +22,11 @@ def test_generate_prints_summary_and_runs_show_it(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Run 1 completed: 6 sessions (6 completed, 0 failed), 24 turns stored" in result.output
     assert "near duplicates marked: 0" in result.output
+    # the packaged judge summarises the run's teacher turns and stores its labels as ratings
+    assert re.search(r"judge:minilm-mrbench@\w+ on 12 teacher turns: providing guidance yes \d+%", result.output)
+    store = Store(db)
+    raters = {r["rater"] for s in store.list_sessions(limit=None) for r in store.ratings(s["id"])}
+    assert len(raters) == 1 and raters.pop().startswith("judge:minilm-mrbench@")
 
     listed = json.loads(run(db, "runs", "list", "--json").stdout)
     assert listed[0]["id"] == 1 and listed[0]["counts"] == {"completed": 6} and listed[0]["turns"] == 24

@@ -39,7 +39,7 @@ def count_turns(db) -> int:
 def test_kill_9_mid_run_then_resume_completes_without_duplicates(tmp_path):
     db = tmp_path / "p.db"
     args = ["generate", "--scenarios", IDS, "-k", "3", "--turns", "8", "--teacher", PACED, "--student", PACED,
-            "-c", "4", "--seed", "11", "--no-answer-stop"]
+            "-c", "4", "--seed", "11", "--no-answer-stop", "--judge", "none"]
     proc = subprocess.Popen(practicum_cmd(db, *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 60
     while count_turns(db) < 20 and time.time() < deadline and proc.poll() is None:
@@ -63,7 +63,7 @@ def test_kill_9_mid_run_then_resume_completes_without_duplicates(tmp_path):
     assert killed["status"] == "running" and killed["stalled"]  # `runs list` says so: its process is gone
     store.close()
 
-    resumed = run_cli(db, "generate", "--resume", "1", "--json")
+    resumed = run_cli(db, "generate", "--resume", "1", "--json", "--judge", "none")
     assert resumed.returncode == 0, resumed.stderr
     summary = json.loads(resumed.stdout)
     assert summary["status"] == "completed" and summary["completed"] == 12 and summary["turns"] == 96
@@ -99,7 +99,7 @@ def test_reader_and_writer_share_the_database_without_lock_errors(tmp_path):
     Store(db).close()  # created and migrated before the two processes race
     writer = subprocess.Popen(
         practicum_cmd(db, "generate", "--scenarios", "builtin", "-k", "6", "--turns", "6", "--teacher",
-                      "scripted:vary=1", "--student", "scripted:vary=1", "-c", "16"),
+                      "scripted:vary=1", "--student", "scripted:vary=1", "-c", "16", "--judge", "none"),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     reader = Store(db)
@@ -166,7 +166,7 @@ def test_ctrl_c_prints_one_message_and_the_counters_match_the_turns(tmp_path):
     db = tmp_path / "p.db"
     slow = "scripted:delay=0.2,vary=1"
     proc = subprocess.Popen(practicum_cmd(db, "generate", "--scenarios", IDS, "-k", "2", "--turns", "8", "--teacher",
-                                          slow, "--student", slow, "-c", "2"),
+                                          slow, "--student", slow, "-c", "2", "--judge", "none"),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 60
