@@ -8,6 +8,8 @@ from click.core import ParameterSource
 from practicum.agents.backends.base import ROLE_TEMPERATURE
 from practicum.commands.common import console, err_console, open_store, print_json
 
+JUDGE_SAMPLE = 200  # sessions the end-of-run judge summary reads at most
+
 RUN_OPTIONS = {  # parameter name -> flag: what --resume takes from the stored run instead
     "selection": "--scenarios", "sessions_per_scenario": "--sessions-per-scenario", "turns": "--turns",
     "teacher_spec": "--teacher", "student_spec": "--student", "seed": "--seed", "temperature": "--temperature",
@@ -52,7 +54,9 @@ RUN_OPTIONS = {  # parameter name -> flag: what --resume takes from the stored r
               help="Continue an interrupted run with its stored settings (only --concurrency may change).")
 @click.option("--judge", "judge_spec", default="model", show_default=True,
               help="Judge the run's teacher turns at the end and summarise them: 'model' (the packaged "
-                   "MRBench-trained judge, offline) or a judge .npz; 'none' skips. Scores are stored as ratings.")
+                   "MRBench-trained judge, offline) or a judge .npz; 'none' skips. Scores are stored as ratings. "
+                   f"A large run is summarised on a seeded sample of {JUDGE_SAMPLE} sessions (all of them: "
+                   "practicum eval judge --run RUN).")
 @click.option("--json", "as_json", is_flag=True, help="Print the final summary as JSON on stdout.")
 @click.pass_context
 def generate(ctx, selection, sessions_per_scenario, turns, teacher_spec, student_spec, concurrency, seed, temperature,
@@ -112,11 +116,16 @@ def generate(ctx, selection, sessions_per_scenario, turns, teacher_spec, student
         if judged:
             from practicum.evaluation.judge_ratings import label_summary
 
-            console.print(label_summary(judged))
+            sample = (f" (a seeded sample of {judged['sampled']} of {judged['of_sessions']} sessions; all: "
+                      f"practicum eval judge --run {run_id})") if judged["sampled"] < judged["of_sessions"] else ""
+            console.print(label_summary(judged) + sample)
 
 
 def _judge_run(store, run_id: int, judge_spec: str, quiet: bool) -> dict | None:
-    """Judge the run's finished sessions the judge has not seen; return its counts (None when nothing to judge)."""
+    """Judge the run's finished sessions the judge has not seen (a seeded sample of JUDGE_SAMPLE of a large run);
+    return its counts, with `sampled` sessions of `sessions` (None when nothing is left to judge)."""
+    import random
+
     from rich.progress import Progress
 
     from practicum.evaluation.judge_model import load_judge
@@ -127,10 +136,14 @@ def _judge_run(store, run_id: int, judge_spec: str, quiet: bool) -> dict | None:
     todo = unjudged_sessions(store, select_session_ids(store, run_ids=[run_id]), judge.rater)
     if not todo:
         return None
+    total = len(todo)
+    if total > JUDGE_SAMPLE:  # a summary needs a sample, not a half-hour wait after a 10,000-session run
+        todo = sorted(random.Random(run_id).sample(todo, JUDGE_SAMPLE))
     with Progress(console=err_console, transient=True, disable=quiet) as bar:
         task = bar.add_task("judging", total=None)
-        return judge_stored_sessions(store, todo, judge,
-                                     progress=lambda done, total: bar.update(task, completed=done, total=total))
+        result = judge_stored_sessions(store, todo, judge,
+                                       progress=lambda done, n: bar.update(task, completed=done, total=n))
+    return result | {"sampled": len(todo), "of_sessions": total}
 
 
 def _check_specs(*specs: str | None) -> None:

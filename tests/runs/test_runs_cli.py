@@ -63,3 +63,16 @@ def test_resume_rejects_new_settings(tmp_path):
     result = CliRunner().invoke(cli, ["--db", str(tmp_path / "p.db"), "generate", "--resume", "1", "--scenarios",
                                       "all", "--seed", "3"])
     assert result.exit_code == 2 and "drop --scenarios, --seed" in result.output
+
+
+def test_a_large_run_is_judged_on_a_seeded_sample(tmp_path, monkeypatch):
+    monkeypatch.setattr("practicum.commands.generate.JUDGE_SAMPLE", 2)
+    db = tmp_path / "p.db"
+    result = run(db, "generate", "--scenarios", "subject=reading", "-k", "2", "--turns", "2", "--teacher",
+                 "scripted:vary=1", "--student", "scripted:vary=1", "--seed", "4")
+    assert result.exit_code == 0, result.output
+    assert "on 2 teacher turns" in result.output
+    assert "(a seeded sample of 2 of 6 sessions; all: practicum eval judge --run 1)" in result.output
+    store = Store(db)
+    judged = [s["id"] for s in store.list_sessions(limit=None) if store.ratings(s["id"])]
+    assert len(judged) == 2
