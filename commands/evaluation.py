@@ -243,7 +243,7 @@ def judge_command(ctx, judge_spec, spec, sessions, runs, sources, max_turns, as_
         from practicum.evaluation.judge_model import load_judge
         from practicum.evaluation.judge_ratings import judge_stored_sessions
 
-        judge = load_judge(None if spec == "model" else spec)
+        judge = load_judge(spec)
         bar, update = _progress("judging", as_json)
         with bar:
             outcome = judge_stored_sessions(store, ids, judge, max_turns_per_session=max_turns, progress=update)
@@ -348,7 +348,7 @@ def _add_judge(store, result, ids_a: list[int], ids_b: list[int], judge_spec: st
     from practicum.evaluation.judge_ratings import judge_stored_sessions, unjudged_sessions
     from practicum.tuning.loop_report import add_judge_rows
 
-    judge = load_judge(None if judge_spec == "model" else judge_spec)
+    judge = load_judge(judge_spec)
     todo = unjudged_sessions(store, sorted(set(ids_a) | set(ids_b)), judge.rater)
     if todo:
         bar, update = _progress("judging", quiet)

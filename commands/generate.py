@@ -132,7 +132,7 @@ def _judge_run(store, run_id: int, judge_spec: str, quiet: bool) -> dict | None:
     from practicum.evaluation.judge_ratings import judge_stored_sessions, unjudged_sessions
     from practicum.storage.metrics_queries import select_session_ids
 
-    judge = load_judge(None if judge_spec == "model" else judge_spec)
+    judge = load_judge(judge_spec)
     todo = unjudged_sessions(store, select_session_ids(store, run_ids=[run_id]), judge.rater)
     if not todo:
         return None

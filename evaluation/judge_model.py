@@ -131,10 +131,10 @@ def default_artifact() -> Path:
 
 
 def load_judge(path: str | Path | None = None) -> PedagogicalJudge:
-    """Load a judge (default: the packaged one), once per process; NotFoundError says how to build it."""
+    """Load a judge (None or 'model': the packaged one), once per process; NotFoundError says how to build it."""
     from practicum.evaluation.judge_linear import LinearJudgeModel
 
-    path = Path(path) if path else default_artifact()
+    path = Path(path) if path and str(path) != "model" else default_artifact()
     if not path.exists():
         raise NotFoundError(f"no judge at {path}; build it with: practicum eval train-judge --input FILE")
     key = f"{path.resolve()}:{path.stat().st_mtime_ns}"

@@ -105,7 +105,7 @@ def evaluate(store, config: LoopConfig, session_ids: list[int], ui: LoopUI) -> d
         from practicum.evaluation.judge_model import load_judge
         from practicum.evaluation.judge_ratings import judge_stored_sessions
 
-        counts = judge_stored_sessions(store, session_ids, load_judge(None if config.judge == "model" else config.judge),
+        counts = judge_stored_sessions(store, session_ids, load_judge(config.judge),
                                        max_turns_per_session=config.judge_turns,
                                        progress=lambda d, t: ui.stage("judge (MRBench-trained model)", d, t))
         summary["judge"] = {"rater": counts["rater"], "turns": counts["turns"]}
@@ -145,7 +145,7 @@ def judge_rater(config: LoopConfig) -> str:
     if _is_model_judge(config.judge):
         from practicum.evaluation.judge_model import load_judge
 
-        return load_judge(None if config.judge == "model" else config.judge).rater
+        return load_judge(config.judge).rater
     if parse_spec(config.judge).kind == "local":
         return f"judge-choice:{config.judge}"
     return f"judge:{make_backend(config.judge).spec}"
