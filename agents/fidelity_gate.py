@@ -19,13 +19,16 @@ reviewer can see why a reply was refused):
   reached `understood` (agents/student_state.py);
 - praise_wrong: the teacher praises ("great", "correct", "well done", ...) right after the student
   stated a wrong answer;
+- reveals_answer: the teacher states the correct answer before the student has said it (MathDial's
+  human teachers do so in about 5% of dialogues; it takes the finding away from the student);
 - unfinished: the reply stops mid-sentence and has no finished sentence to cut back to (a list marker
   such as "explanation: 1." is not a finished sentence);
 - garbled: a run of 21+ letters (tokens run together);
 - empty.
 
 Assistant-speak and sign-off sentences are removed from a reply that has other sentences before
-it is checked, and so are a teacher's praise sentences after a wrong answer (repairs, recorded).
+it is checked, and so are a teacher's praise sentences after a wrong answer and the sentences that
+state the answer before the student has (repairs, recorded).
 When every candidate is refused the least-bad one is kept if its only defect is mild (unfinished,
 already cut back to a sentence end); otherwise a short in-character line built from the
 knowledge state replaces it (`fallback` in the record), so the conversation never gets worse.
@@ -80,7 +83,7 @@ _COMMON = frozenset("that with from were have does could would should will what 
 # Off-problem is severe: a student who drifts to "How have you been lately?" is no practice partner, and
 # the in-character fallback line is better. (MathDial's real student turns are all on-problem by this rule.)
 SEVERE = ("empty", "premature_answer", "assistant_speak", "teacher_voice", "sign_off", "praise_wrong", "garbled",
-          "off_problem")
+          "off_problem", "reveals_answer")
 MILD = ("unfinished",)
 
 
@@ -171,6 +174,14 @@ def praises_wrong_answer(text: str, scenario, history: list | None) -> bool:
     return bool(wrong) and states_answer(last, wrong) and bool(PRAISE.search(text or ""))
 
 
+def reveals_answer(text: str, scenario, history: list | None) -> bool:
+    """True when a teacher reply states the correct answer and no student turn so far has."""
+    answer = (scenario.answer or "").strip()
+    if not answer or not states_answer(text or "", answer):
+        return False
+    return not any(_role(t) == STUDENT and states_answer(_text(t), answer) for t in history or [])
+
+
 def _repair(text: str) -> tuple[str, bool]:
     """Drop assistant-speak and sign-off sentences when other sentences remain."""
     parts = sentences(text)
@@ -201,12 +212,19 @@ def check(text: str, role: str, scenario, history: list | None = None, state=Non
             out.defects.append("premature_answer")
         if not is_on_problem(cut, scenario, history):
             out.defects.append("off_problem")
-    elif role == TEACHER and praises_wrong_answer(cut, scenario, history):
-        kept = [x for x in sentences(cut) if not PRAISE.search(x)]
-        if kept:  # "Great job! How many did she use?" -> "How many did she use?"
-            out.text, out.repaired = " ".join(kept), True
-        else:
-            out.defects.append("praise_wrong")
+    elif role == TEACHER:
+        if praises_wrong_answer(cut, scenario, history):
+            kept = [x for x in sentences(cut) if not PRAISE.search(x)]
+            if kept:  # "Great job! How many did she use?" -> "How many did she use?"
+                out.text, out.repaired = " ".join(kept), True
+            else:
+                out.defects.append("praise_wrong")
+        if reveals_answer(out.text, scenario, history):
+            kept = [x for x in sentences(out.text) if not states_answer(x, scenario.answer)]
+            if kept:  # "So it is 10 spoons. Why did you subtract the 3?" -> "Why did you subtract the 3?"
+                out.text, out.repaired = " ".join(kept), True
+            else:
+                out.defects.append("reveals_answer")
     if not finished:
         out.defects.append("unfinished")
     return out

@@ -67,10 +67,12 @@ class AgentSpeaker:
 
     `gate` is how many candidates each turn samples in one batch (agents/fidelity_gate.py): 0 turns
     the gate off (the completion is used as cleaned), 1 checks and repairs the one completion.
+    `best_of` (with a `ranker`, agents/best_of.py) samples that many candidates in the batch and keeps
+    the one the ranker scores best among those the gate allows; every candidate is kept in the metadata.
     """
 
     def __init__(self, role: Role, backend: ChatBackend, options: GenerationOptions | None = None, *,
-                 spec: str = "", gate: int = 0):
+                 spec: str = "", gate: int = 0, best_of: int = 0, ranker=None):
         """Bind a role to a backend with default sampling options; `spec` is the agent spec it was built from."""
         self.role = role.speaker
         self.module = role
@@ -78,11 +80,13 @@ class AgentSpeaker:
         self.options = options or GenerationOptions()
         self.spec = spec or getattr(backend, "spec", "")
         self.gate = max(0, int(gate or 0))
+        self.best_of = max(0, int(best_of or 0)) if ranker is not None else 0
+        self.ranker = ranker
 
     @property
     def candidates(self) -> int:
         """Completions sampled per turn (one batch)."""
-        return max(1, self.gate)
+        return max(1, self.gate, self.best_of)
 
     def request(self, scenario: Scenario, history: list[Turn], seed: int | None) -> tuple[list[Message], GenerationOptions]:
         """The messages and options for the next turn (for drivers that batch)."""
@@ -117,7 +121,14 @@ class AgentSpeaker:
             if state is not None:
                 metadata["knowledge"] = state.as_metadata()
         index, text = 0, texts[0]
-        if self.gate and any(texts):
+        if self.best_of > 1 and any(texts):
+            from practicum.agents.best_of import METADATA_KEY, pick
+
+            best = pick(texts, self.role, scenario, list(history or []), state, self.ranker)
+            index, text = best.index, best.text
+            metadata["gate"] = best.gate.as_metadata()
+            metadata[METADATA_KEY] = best.as_metadata()
+        elif self.gate and any(texts):
             from practicum.agents.fidelity_gate import choose
 
             result = choose(texts, self.role, scenario, list(history or []), state)

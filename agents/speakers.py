@@ -28,12 +28,15 @@ from practicum.records import STUDENT, TEACHER
 
 HUMAN = "human"
 PROGRAM_KEY = "program"
-ROLE_OPTION_KEYS = (PROGRAM_KEY, "gate", "state")  # options of the role, split off before the backend sees the spec
+ROLE_OPTION_KEYS = (PROGRAM_KEY, "gate", "state", "best_of")  # options of the role, split off before the backend sees the spec
 SCRIPTED_OPTION_KEYS = ("delay", "vary") + ROLE_OPTION_KEYS
 NO_ADAPTER = "none"
 # The student's gate on a backend that samples candidates in one batch (the local model): two keep a gated reply
 # within 1.5x of an ungated one on a CPU (benchmarks/bench_student.py; four took 1.9x).
 STUDENT_CANDIDATES = 2
+# The teacher's best-of-n on the local model (agents/best_of.py): candidates sampled in one batch, the judge keeps
+# the best. 0 keeps one sample per turn.
+TEACHER_BEST_OF = 0
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 BackendFactory = Callable[[str], ChatBackend]  # backend spec text -> backend (tests inject scripted ones)
@@ -48,6 +51,7 @@ class AgentSpec:
     program: str = ""  # `program=` value: a tuning run id or a JSON file; '' for the role's own prompt
     gate: int | None = None  # `gate=`: candidates per turn (0: gate off); None: DEFAULT_GATE
     state: bool = True  # `state=off`: the student runs without its knowledge-state directive
+    best_of: int | None = None  # `best_of=`: candidates ranked by the judge per turn (1: off); None: the role's default
 
     @property
     def is_human(self) -> bool:
@@ -69,7 +73,17 @@ def parse_agent_spec(text: str | AgentSpec) -> AgentSpec:
         return AgentSpec(HUMAN)
     backend_text, options = _split_role_options(spec)
     return AgentSpec(spec, parse_spec(backend_text), options.get(PROGRAM_KEY, ""), _gate(options.get("gate"), spec),
-                     _state(options.get("state"), spec))
+                     _state(options.get("state"), spec), _best_of(options.get("best_of"), spec))
+
+
+def _best_of(value: str | None, spec: str) -> int | None:
+    if value is None:
+        return None
+    if value.lower() in ("off", "no", "false"):
+        return 1
+    if not value.isdigit() or not 1 <= int(value) <= 16:
+        raise BackendError(f"spec '{spec}': best_of= takes a number of candidates from 1 to 16, or 'off'")
+    return int(value)
 
 
 def _gate(value: str | None, spec: str) -> int | None:
@@ -138,10 +152,13 @@ def new_role(role: str):
 class SpeakerBuilder:
     """Builds ready speakers from agent specs, one backend per backend spec, run ids looked up in `store`."""
 
-    def __init__(self, store, make_backend: BackendFactory | None = None):
-        """`make_backend(backend_spec_text)` overrides how backends are built (default: the spec's own)."""
+    def __init__(self, store, make_backend: BackendFactory | None = None, make_ranker=None):
+        """`make_backend(backend_spec_text)` overrides how backends are built (default: the spec's own);
+        `make_ranker(role)` gives the ranker `best_of=` uses (agents/best_of.py; the CLI passes the judge's)."""
         self.store = store
         self._make_backend = make_backend
+        self._make_ranker = make_ranker
+        self._rankers: dict[str, object] = {}
         self.backends: dict[str, ChatBackend] = {}
 
     def backend(self, spec: str | AgentSpec, role: str | None = None) -> ChatBackend:
@@ -186,7 +203,18 @@ class SpeakerBuilder:
         module = module if module is not None else self.role(role, parsed)
         backend = self.backend(parsed, role)
         gate = parsed.gate if parsed.gate is not None else default_gate(backend, role)
-        return AgentSpeaker(module, backend, options, spec=parsed.text, gate=gate)
+        best_of = parsed.best_of if parsed.best_of is not None else default_best_of(backend, role, self._make_ranker)
+        ranker = self.ranker(role, parsed.text) if best_of > 1 else None
+        return AgentSpeaker(module, backend, options, spec=parsed.text, gate=gate, best_of=best_of, ranker=ranker)
+
+    def ranker(self, role: str, spec: str = ""):
+        """The ranker best-of-n uses for `role`, built once; BackendError when none was given to the builder."""
+        if self._make_ranker is None:
+            raise BackendError(f"spec '{spec}': best_of= needs a ranker (the judge); this caller gave the speaker "
+                               "builder none")
+        if role not in self._rankers:
+            self._rankers[role] = self._make_ranker(role)
+        return self._rankers[role]
 
     def close(self) -> None:
         """Close backends that hold resources (HTTP clients); best effort."""
@@ -231,6 +259,15 @@ def _local(options: dict) -> BackendSpec:
     """A `local` backend spec whose text parses back to it (what an injected backend factory is given)."""
     text = "local" + (":" + ",".join(f"{k}={v}" for k, v in options.items()) if options else "")
     return BackendSpec("local", options=options, text=text)
+
+
+def default_best_of(backend, role: str, make_ranker=None) -> int:
+    """Candidates ranked by the judge per turn when the spec does not say: TEACHER_BEST_OF for a `local` teacher
+    when a ranker is at hand, else none."""
+    kind = str(getattr(backend, "spec", "")).partition(":")[0]
+    if role == TEACHER and kind == "local" and make_ranker is not None and getattr(backend, "batches_in_one_pass", False):
+        return TEACHER_BEST_OF
+    return 0
 
 
 def default_gate(backend, role: str) -> int:

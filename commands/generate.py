@@ -70,6 +70,7 @@ def generate(ctx, selection, sessions_per_scenario, turns, teacher_spec, student
     the run without repeating anything. Near-duplicate dialogues are marked at the end.
     """
     from practicum.agents.runs.generation import drive_run
+    from practicum.evaluation.judge_ranker import judge_ranker_factory
 
     if resume_id is not None:
         given = [flag for name, flag in RUN_OPTIONS.items()
@@ -103,7 +104,7 @@ def generate(ctx, selection, sessions_per_scenario, turns, teacher_spec, student
     try:
         with progress:
             summary = drive_run(store, run_id, concurrency=override, on_start=progress.start,
-                                on_progress=progress.update)
+                                on_progress=progress.update, make_ranker=judge_ranker_factory())
     except KeyboardInterrupt:
         err_console.print(f"Run {run_id} interrupted; stored turns are kept. Continue with: "
                           f"practicum generate --resume {run_id}")

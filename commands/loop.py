@@ -125,6 +125,15 @@ def training_line(outcome) -> str:
               help="Teacher turns judged per session.")
 @click.option("--concurrency", type=click.IntRange(1, 512), default=10, show_default=True,
               help="Sessions generated together (the batch size on the local model).")
+@click.option("--best-of", type=click.IntRange(0, 16), default=0, show_default=True,
+              help="Collect: the base teacher samples this many candidates per turn on the --collect problems and "
+                   "the judge keeps the best; every candidate is stored with its scores (0: no collection).")
+@click.option("--collect", type=click.IntRange(0), default=0, show_default=True,
+              help="Collect: training problems (never held-out ones) to simulate with --best-of; their judge-kept "
+                   "turns join the SFT data and their candidate pairs are the DPO data.")
+@click.option("--objective", type=click.Choice(["sft", "dpo"]), default="sft", show_default=True,
+              help="LoRA: sft (MathDial focus/probing turns, plus the judge-kept turns when collecting) or dpo "
+                   "(the collected chosen-vs-rejected pairs).")
 @click.option("--max-train", type=click.IntRange(1), default=40, show_default=True,
               help="DSPy: training examples the optimizer draws demos from.")
 @click.option("--workdir", type=click.Path(file_okay=False), default=None,

@@ -37,6 +37,7 @@ def simulate(ctx, scenario_ref, turns, teacher_spec, student_spec, seed, tempera
     from practicum.agents.runner import SessionRunner, outcome_of, with_temperature
     from practicum.agents.session import SessionOptions
     from practicum.agents.speakers import SpeakerBuilder, parse_agent_spec
+    from practicum.evaluation.judge_ranker import judge_ranker_factory
 
     specs = {"teacher": parse_agent_spec(teacher_spec), "student": parse_agent_spec(student_spec)}
     if all(spec.is_human for spec in specs.values()):
@@ -48,7 +49,7 @@ def simulate(ctx, scenario_ref, turns, teacher_spec, student_spec, seed, tempera
     scenario = resolve_scenario(scenario_ref, store)
     options = with_temperature(SessionOptions(max_turns=turns, seed=seed, stop_on_answer=not no_answer_stop),
                                temperature)
-    builder, runner = SpeakerBuilder(store), None
+    builder, runner = SpeakerBuilder(store, make_ranker=judge_ranker_factory()), None
     console.print(f"[bold]{escape(scenario.title)}[/bold] ({scenario.subject}, grade {scenario.grade}) - teacher "
                   f"{escape(teacher_spec)}, student {escape(student_spec)}, seed {seed}")
     try:

@@ -62,6 +62,44 @@ def add_candidate(
         return store.db["turn_candidates"].insert(row).last_pk
 
 
+BEST_OF_KEY = "best_of"  # agents/best_of.py: the turn metadata that carries a turn's ranked candidates
+
+
+def stored_turn_metadata(metadata: dict | None) -> dict | None:
+    """The metadata stored on the turn row: best-of candidates keep their defects and total, their text and
+    ratings go to turn_candidates and candidate_ratings (insert_best_of_candidates)."""
+    if not metadata or BEST_OF_KEY not in metadata:
+        return metadata
+    best = dict(metadata[BEST_OF_KEY])
+    best["candidates"] = [{"defects": c.get("defects", []), "total": c.get("total")} for c in best.get("candidates", [])]
+    return {**metadata, BEST_OF_KEY: best}
+
+
+def insert_best_of_candidates(store: Store, session_id: int, turn) -> list[int]:
+    """Store a turn's best-of candidates with the ranker's ratings; the caller holds the store's transaction."""
+    best = (turn.metadata or {}).get(BEST_OF_KEY)
+    if not best:
+        return []
+    now, ids = now_iso(), []
+    for index, candidate in enumerate(best.get("candidates", [])):
+        text = (candidate.get("text") or "").strip()
+        if not text:
+            continue
+        defects = candidate.get("defects") or []
+        note = f"best-of {index + 1}/{len(best['candidates'])}, total {candidate.get('total')}"
+        note += ", kept" if index == best.get("kept") else ""
+        note += f", refused: {', '.join(defects)}" if defects else ""
+        row = {"session_id": session_id, "turn_idx": turn.idx, "text": text, "kind": "candidate",
+               "author": best.get("rater", ""), "model": turn.model or "", "note": note, "created": now}
+        candidate_id = store.db["turn_candidates"].insert(row).last_pk
+        ids.append(candidate_id)
+        store.db["candidate_ratings"].insert_all(
+            {"candidate_id": candidate_id, "rater": best.get("rater", ""), "dimension": dimension, "score": score,
+             "comment": comment or "", "created": now}
+            for dimension, score, comment in candidate.get("ratings") or [])
+    return ids
+
+
 def save_rewrite(store: Store, session_id: int, turn_idx: int, text: str, *, author: str, note: str = "") -> int:
     """Save a reviewer's improved version of a turn; return its candidate id."""
     return add_candidate(store, session_id, turn_idx, text, kind="rewrite", author=author, note=note)
@@ -128,13 +166,18 @@ def candidate_ratings(store: Store, candidate_id: int) -> list[dict]:
 def current_candidate_scores(
     store: Store, session_ids: list[int], *, rater: str | None = None, dimension: str | None = None,
 ) -> dict[int, float]:
-    """Mean current score of each rated candidate of these sessions, optionally by one rater or dimension."""
+    """Mean current score of each rated candidate of these sessions, optionally by one rater or dimension.
+
+    Without a rater, a person's scores outrank a judge's: a candidate any person rated is scored by its
+    people's ratings alone, one only judges rated (raters named `judge:...`) by theirs.
+    """
     scores: dict[int, float] = {}
+    by_kind: dict[int, dict[bool, list[float]]] = {}
     for start in range(0, len(session_ids), 500):
         chunk = session_ids[start:start + 500]
         marks = ", ".join("?" for _ in chunk)
         sql = (
-            "select cr.candidate_id, avg(cr.score) from candidate_ratings cr join turn_candidates c "
+            "select cr.candidate_id, cr.rater like 'judge%', cr.score from candidate_ratings cr join turn_candidates c "
             f"on c.id = cr.candidate_id where c.session_id in ({marks}) and {_CURRENT_SCORE}"
         )
         params = list(chunk)
@@ -144,6 +187,9 @@ def current_candidate_scores(
         if dimension is not None:
             sql += " and cr.dimension = ?"
             params.append(dimension)
-        for candidate_id, mean in store.db.execute(sql + " group by cr.candidate_id", params).fetchall():
-            scores[candidate_id] = mean
+        for candidate_id, by_judge, score in store.db.execute(sql, params).fetchall():
+            by_kind.setdefault(candidate_id, {}).setdefault(bool(by_judge), []).append(score)
+    for candidate_id, kinds in by_kind.items():
+        values = kinds.get(False) or kinds[True]
+        scores[candidate_id] = sum(values) / len(values)
     return scores

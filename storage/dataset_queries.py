@@ -27,11 +27,14 @@ _CURRENT_SCORE = (
 
 def select_sessions(
     store: Store, *, sources: Iterable[str] = (), subject: str | None = None, grade: str | None = None,
-    since: str | None = None, until: str | None = None, statuses: Iterable[str] = (),
+    since: str | None = None, until: str | None = None, statuses: Iterable[str] = (), run_ids: Iterable[int] = (),
 ) -> list[dict]:
     """Sessions matching the filters (with scenario subject and grade), oldest first; running ones never."""
     clauses, params = ["s.status != 'running'"], []
-    sources, statuses = list(sources), list(statuses)
+    sources, statuses, run_ids = list(sources), list(statuses), [int(r) for r in run_ids]
+    if run_ids:
+        clauses.append(f"s.run_id in ({', '.join('?' for _ in run_ids)})")
+        params += run_ids
     if sources:
         clauses.append(f"s.source in ({', '.join('?' for _ in sources)})")
         params += sources

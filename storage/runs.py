@@ -198,6 +198,8 @@ def record_step(
     With `run_id` and `progress`, the run's progress JSON (its counters) is written in the same
     transaction, so the stored requests and tokens always account for exactly the stored turns.
     """
+    from practicum.storage.candidates import insert_best_of_candidates
+
     turn_rows = [Store._turn_row(sid, t) for sid, t in turns]
     now = now_iso()
     with store._lock, store.db.atomic():
@@ -205,6 +207,8 @@ def record_step(
             store.db.execute("update sessions set status = 'running', started = ? where id = ?", [now, sid])
         if turn_rows:
             store.db["turns"].insert_all(turn_rows)
+            for sid, turn in turns:
+                insert_best_of_candidates(store, sid, turn)
         for sid, status, reason, error in finished:
             store.db.execute(
                 "update sessions set status = ?, stop_reason = ?, error = ?, ended = ? where id = ?",

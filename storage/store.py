@@ -172,18 +172,24 @@ class Store:
 
     def add_turn(self, session_id: int, turn: Turn) -> None:
         """Persist one turn at once (its own transaction), so a crash loses at most the turn in flight."""
+        from practicum.storage.candidates import insert_best_of_candidates
+
         with self._lock, self.db.atomic():
             self.db["turns"].insert(self._turn_row(session_id, turn))
+            insert_best_of_candidates(self, session_id, turn)
 
     @staticmethod
     def _turn_row(session_id: int, turn: Turn) -> dict:
+        from practicum.storage.candidates import stored_turn_metadata
+
         if turn.role not in ("teacher", "student"):
             raise InputError(f"turn {turn.idx}: role must be 'teacher' or 'student', got '{turn.role}'")
         return {
             "session_id": session_id, "idx": turn.idx, "role": turn.role, "text": turn.text, "move": turn.move,
             "move_source": turn.move_source, "prompt_tokens": turn.prompt_tokens,
             "completion_tokens": turn.completion_tokens, "latency_ms": round(turn.latency * 1000, 3),
-            "model": turn.model, "metadata": _json(turn.metadata) if turn.metadata else None, "created": now_iso(),
+            "model": turn.model, "metadata": _json(stored_turn_metadata(turn.metadata)) if turn.metadata else None,
+            "created": now_iso(),
         }
 
     def finish_session(self, session_id: int, status: str, stop_reason: str = "", error: str = "") -> None:

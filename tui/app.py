@@ -72,8 +72,9 @@ class PracticumApp(App):
     def speaker_builder(self):
         """A SpeakerBuilder over the app's store and backend factory (one per session: its backends are shared)."""
         from practicum.agents.speakers import SpeakerBuilder
+        from practicum.evaluation.judge_ranker import judge_ranker_factory
 
-        return SpeakerBuilder(self.store, self.backend_factory)
+        return SpeakerBuilder(self.store, self.backend_factory, judge_ranker_factory())
 
     def feedback_tools(self) -> tuple:
         """(judge or None, move classifier or None, notes on what is missing); loaded once, from any thread."""

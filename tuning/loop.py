@@ -78,6 +78,7 @@ class _Clock:
 def simulate(store, config: LoopConfig, teacher_spec: str, held_out: HeldOut, ui: LoopUI) -> tuple[int, list[int]]:
     """One generation run on the held-out scenarios with the loop's seed; return (run id, finished session ids)."""
     from practicum.agents.runs.generation import drive_run, start_run
+    from practicum.evaluation.judge_ranker import judge_ranker_factory
     from practicum.agents.runs.plan import RunConfig
     from practicum.storage.metrics_queries import select_session_ids
 
@@ -89,7 +90,7 @@ def simulate(store, config: LoopConfig, teacher_spec: str, held_out: HeldOut, ui
     )
     run_id = start_run(store, run_config, scenarios)
     with ui.generation(run_id) as (on_start, on_progress):
-        drive_run(store, run_id, on_start=on_start, on_progress=on_progress)
+        drive_run(store, run_id, on_start=on_start, on_progress=on_progress, make_ranker=judge_ranker_factory())
     return run_id, select_session_ids(store, run_ids=[run_id])
 
 
@@ -166,6 +167,24 @@ def train(tuner: Tuner, tuner_config, files: TrainingFiles) -> TunedArtifact:
     return tuner.run(tuner_config)
 
 
+def collect(store, config: LoopConfig, held_out: HeldOut, files: TrainingFiles, workdir: Path, result: LoopResult,
+            clock: _Clock, ui: LoopUI) -> TrainingFiles:
+    """Simulate the base teacher with best-of-n on training problems; add its judge-kept turns or pairs."""
+    from practicum.tuning.loop_collect import merge_into, training_scenarios, write_collected
+
+    spec = with_option(config.teacher, "best_of", config.best_of)
+    with clock.step(f"collect: {spec} on {config.collect} training problems") as notes:
+        problems = HeldOut(training_scenarios(config.data, held_out, config.collect, config.seed), set())
+        run_id, ids = simulate(store, config, spec, problems, ui)
+        collected = write_collected(store, run_id, ids, workdir / "collected", config.seed)
+        files = merge_into(files, collected, config.objective, workdir)
+        result.data["collected"] = {"run_id": run_id, **collected.counts}
+        notes.append(f"run {run_id}: {len(ids)} sessions, {collected.counts['chosen_rows']} kept turns, "
+                     f"{collected.counts['pairs']['train']} + {collected.counts['pairs']['validation']} pairs; "
+                     f"training on {config.objective}")
+    return files
+
+
 def run_loop(config: LoopConfig, store, ui: LoopUI | None = None, tuners: TunerFactory | None = None) -> LoopResult:
     """Run the whole loop; see the module docstring. `tuners(name)` gives each tuner and its config
     (default: `default_tuners`, the registered tuners set up from the loop's options)."""
@@ -192,6 +211,9 @@ def run_loop(config: LoopConfig, store, ui: LoopUI | None = None, tuners: TunerF
         notes.append(f"run {result.base_run_id}: {len(result.base_ids)} sessions")
     with clock.step("evaluate base sessions") as notes:
         result.data["base_summary"] = evaluate(store, config, result.base_ids, ui)
+
+    if config.collect:
+        files = collect(store, config, held_out, files, workdir, result, clock, ui)
 
     tuners = tuners or default_tuners(store, config, ui)
     for tuner in config.tuners():

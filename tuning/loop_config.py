@@ -38,6 +38,12 @@ class LoopConfig:
                                                           "another spec (the JSON MRBench judge); or 'none'."})
     judge_turns: int = field(default=2, metadata={"help": "Teacher turns judged per session."})
     concurrency: int = field(default=10, metadata={"help": "Sessions generated together (the local batch size)."})
+    best_of: int = field(default=0, metadata={"help": "Collect: candidates per teacher turn, ranked by the judge "
+                                                      "(0: no collection run)."})
+    collect: int = field(default=0, metadata={"help": "Collect: training problems (outside the held-out set) the base "
+                                                      "teacher is simulated on with best_of, for SFT rows and DPO pairs."})
+    objective: str = field(default="sft", metadata={"help": "LoRA: sft (MathDial good teaching, plus the judge-kept "
+                                                            "turns when collecting) or dpo (the collected pairs)."})
     max_train: int = field(default=40, metadata={"help": "DSPy: training examples used."})
     workdir: str | None = field(default=None, metadata={"help": "Folder for the training files (default: "
                                                                  "$PRACTICUM_HOME/loops/<time>)."})
@@ -53,6 +59,16 @@ class LoopConfig:
         for name in ("scenarios", "seeds", "turns", "steps", "max_length", "judge_turns", "concurrency", "max_train"):
             if getattr(self, name) < 1:
                 raise InputError(f"{name}: must be at least 1")
+        if not 0 <= self.best_of <= 16 or self.best_of == 1:
+            raise InputError("best_of: 0 (no collection) or 2 to 16 candidates per teacher turn")
+        if self.collect < 0:
+            raise InputError("collect: must be 0 or more")
+        if bool(self.collect) != bool(self.best_of):
+            raise InputError("best_of and collect go together: --best-of N --collect K")
+        if self.objective not in ("sft", "dpo"):
+            raise InputError(f"objective: {self.objective!r} is not sft or dpo")
+        if self.objective == "dpo" and not self.collect:
+            raise InputError("objective: dpo trains on collected pairs; add --best-of N --collect K")
         if not self.move_list():
             raise InputError("moves: name at least one of focus, probing, telling, generic")
         return self

@@ -42,10 +42,11 @@ class TrainingFiles:
     sft_train: Path
     sft_val: Path
     counts: dict = field(default_factory=dict)
+    sft_format: str = "hf-sft"  # "hf-dpo" when sft_train/sft_val hold preference pairs (tuning/loop_collect.py)
 
     def training_set(self, formats: tuple[str, ...]) -> TrainingSet:
         """The first of `formats` (a tuner's data_formats) that the loop wrote, as a TrainingSet."""
-        written = {"dspy": (self.dspy_train, self.dspy_val), "hf-sft": (self.sft_train, self.sft_val)}
+        written = {"dspy": (self.dspy_train, self.dspy_val), self.sft_format: (self.sft_train, self.sft_val)}
         for fmt in formats:
             if fmt in written:
                 return TrainingSet(fmt, *written[fmt])

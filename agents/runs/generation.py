@@ -88,18 +88,20 @@ def load_config(store, run_id: int) -> RunConfig:
 
 def drive_run(
     store, run_id: int, *, concurrency: int | None = None, make_backend: Callable | None = None,
+    make_ranker: Callable | None = None,
     on_start: Callable[[RunConfig, int, int], None] | None = None, on_progress: Callable[[RunStats], None] | None = None,
 ) -> RunSummary:
     """Generate every open session of a run (a new run or an interrupted one) and return its summary.
 
     `make_backend(backend_spec)` builds backends (default: the spec's own, run ids looked up in `store`);
-    both roles on one backend spec share one backend. `on_start(config, open, total)` is called once
+    both roles on one backend spec share one backend; `make_ranker(role)` ranks `best_of=` candidates (the
+    CLI passes the packaged judge's, evaluation/judge_ranker.py). `on_start(config, open, total)` is called once
     the run is claimed; `on_progress(stats)` after every write.
     """
     from practicum.agents.speakers import SpeakerBuilder
 
     config = load_config(store, run_id)
-    builder = SpeakerBuilder(store, make_backend)
+    builder = SpeakerBuilder(store, make_backend, make_ranker)
     base = session_options(config, None)
     teacher = builder.speaker("teacher", config.teacher, base.teacher_options)
     student = builder.speaker("student", config.student, base.student_options)

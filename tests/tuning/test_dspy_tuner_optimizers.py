@@ -68,7 +68,8 @@ def scripted_teacher() -> ScriptedBackend:
 
 
 def run(export, store, classifier, optimizer, **settings):
-    config = DspyTuneConfig(data=str(export), optimizer=optimizer, max_train=8, max_val=6, seed=1, **settings)
+    config = DspyTuneConfig(data=str(export), optimizer=optimizer, max_train=8, max_val=6, seed=1,
+                            **{"metric": "moves", **settings})
     stages = []
     result = tune_dspy(config, store=store, backend=scripted_teacher(), classifier=classifier,
                        on_stage=lambda name, *counts: stages.append(name))

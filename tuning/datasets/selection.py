@@ -35,6 +35,7 @@ class ExportFilters(BaseModel):
 
     role: Literal["teacher", "student"] = Field("teacher", description="the role being trained")
     sources: list[str] = Field(default_factory=list, description="session sources; empty means all")
+    run_ids: list[int] = Field(default_factory=list, description="generation runs the sessions belong to; empty means any")
     statuses: list[str] = Field(default_factory=list,
                                 description="session statuses; empty means completed and interrupted (not failed)")
     subject: str | None = None
@@ -100,7 +101,7 @@ def select_sessions(store: Store, filters: ExportFilters) -> Selection:
     """Apply the session-level filters and load what the kept sessions need."""
     rows = q.select_sessions(
         store, sources=filters.sources, subject=filters.subject, grade=filters.grade, since=filters.since,
-        until=filters.until, statuses=filters.statuses or DEFAULT_STATUSES,
+        until=filters.until, statuses=filters.statuses or DEFAULT_STATUSES, run_ids=filters.run_ids,
     )
     ids = [r["id"] for r in rows]
     dropped: Counter = Counter()

@@ -36,8 +36,12 @@ class DspyTuneConfig:
     val_fraction: float = _opt(0.2, "Share of problems held out when there is no validation file.",
                                min=0.0, max=1.0, max_open=True)
     max_train: int = _opt(40, "Use at most this many training examples (sampled with --seed; 0: all).", min=0)
-    max_val: int = _opt(16, "Use at most this many validation examples (0: all); the before/after objective "
-                            "is measured on them.", min=0)
+    max_val: int = _opt(16, "Use at most this many validation examples (0: all), split by problem in two: "
+                            "mipro and gepa select on one half, the before/after objective is measured on the other.",
+                        min=0)
+    metric: str = _opt("judge", "Teacher objective: judge (the packaged MRBench-trained judge's mean expected score, "
+                                "0 for a reply that states the answer) or moves (the move classifier's guiding "
+                                "credit). The student has its own fidelity objective.", choices=("judge", "moves"))
     max_demos: int = _opt(3, "Bootstrapped demos per program (replies of the model that scored at least "
                              "--threshold).", min=0)
     max_labeled: int = _opt(5, "Demos in all (dspy's max_labeled_demos): the bootstrapped ones first, then "

@@ -34,6 +34,7 @@ class ExampleSets:
     scenario_ids: dict[str, str] = field(default_factory=dict)  # situation text -> scenario id (from meta)
     scenarios: dict[str, dict] = field(default_factory=dict)  # situation text -> scenario fields (meta.scenario)
     moves: dict[str, int] = field(default_factory=dict)  # move label -> count of training examples
+    report: list = field(default_factory=list)  # validation problems the optimizer never sees: before/after on them
 
 
 def export_role(path: str | Path) -> str:
@@ -125,5 +126,18 @@ def load_example_sets(data: str | Path, val: str | Path | None, role: str, *, va
         raise InputError(f"{data}: no validation examples; give --val FILE or a larger file to split")
     sets = ExampleSets([], [], source, files_sha256(data, val_path))
     sets.train = _strip(_sample(train, max_train, seed), sets, sets.moves)
-    sets.val = _strip(_sample(held, max_val, seed + 1), sets)
+    sets.val, sets.report = split_for_report(_strip(_sample(held, max_val, seed + 1), sets), seed)
     return sets
+
+
+def split_for_report(examples: list, seed: int = 0) -> tuple[list, list]:
+    """(select, report): the validation problems split in two, by problem (situation), so an optimizer that
+    selects on `select` (MIPROv2, GEPA) is measured on problems it never saw. One problem: both get it."""
+    import hashlib
+
+    situations = sorted({e.situation for e in examples},
+                        key=lambda s: hashlib.sha256(f"{seed}:{s}".encode()).hexdigest())
+    if len(situations) < 2:
+        return list(examples), list(examples)
+    report = set(situations[: len(situations) // 2])
+    return [e for e in examples if e.situation not in report], [e for e in examples if e.situation in report]

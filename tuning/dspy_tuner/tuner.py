@@ -65,7 +65,7 @@ def scenario_lookup(sets: ExampleSets, store=None) -> Callable:
     return scenario_of
 
 
-def make_objective(role: str, sets: ExampleSets, store=None, classifier="auto"):
+def make_objective(role: str, sets: ExampleSets, store=None, classifier="auto", metric: str = "moves"):
     """The role's objective; scenario facts (answer, worked solution) come from the examples' metadata.
 
     A teacher objective needs every example's scenario (without its answer it could not zero a
@@ -78,11 +78,16 @@ def make_objective(role: str, sets: ExampleSets, store=None, classifier="auto"):
     scenario_of = scenario_lookup(sets, store)
     if role == "teacher":
         missing = sorted({sets.scenario_ids.get(e.situation, "(no scenario id)")
-                          for e in sets.train + sets.val if scenario_of(e) is None})
+                          for e in sets.train + sets.val + sets.report if scenario_of(e) is None})
         if missing:
             raise InputError(f"{len(missing)} scenario(s) of the examples are unknown ({', '.join(missing[:3])}): "
                              "the export carries no scenario metadata and the database does not hold them; "
                              "export again with `practicum export --format dspy`")
+    if role == "teacher" and metric == "judge":
+        from practicum.evaluation.judge_model import load_judge
+        from practicum.tuning.dspy_tuner.judge_objective import JudgeObjective
+
+        return JudgeObjective(load_judge("model"), scenario_of)
     if classifier == "auto":
         classifier = default_classifier(required=True)
     if role == "teacher":
@@ -181,7 +186,7 @@ def tune_dspy(config: DspyTuneConfig, *, store=None, on_stage: Stage | None = No
     sets = load_example_sets(config.data, config.val, config.role, val_fraction=config.val_fraction,
                              seed=config.seed, max_train=config.max_train, max_val=config.max_val)
     stage("loading the move classifier")
-    objective = make_objective(config.role, sets, store, classifier)
+    objective = make_objective(config.role, sets, store, classifier, metric=config.metric)
     # The role's spec (a backend, maybe a compiled program to start from) is parsed once, run ids in `store`.
     speakers = SpeakerBuilder(store)
     backend = backend or speakers.backend(config.backend)
@@ -202,16 +207,16 @@ def tune_dspy(config: DspyTuneConfig, *, store=None, on_stage: Stage | None = No
                      "val_source": sets.val_source, "train_moves": sets.moves},
         )
     try:
-        stage("objective of the base program", 0, len(sets.val))
-        before = evaluate_program(base, sets.val, backend, options, objective, config.batch_size, stage,
+        stage("objective of the base program", 0, len(sets.report))
+        before = evaluate_program(base, sets.report, backend, options, objective, config.batch_size, stage,
                                   "objective of the base program")
         lap("evaluate_before")
         stage(f"compiling with {config.optimizer}")
         compiled = _compile(base, sets, objective, config, task_lm, prompt_lm)
         clean_demos(compiled)
         lap("compile")
-        stage("objective of the tuned program", 0, len(sets.val))
-        after = evaluate_program(compiled, sets.val, backend, options, objective, config.batch_size, stage,
+        stage("objective of the tuned program", 0, len(sets.report))
+        after = evaluate_program(compiled, sets.report, backend, options, objective, config.batch_size, stage,
                                  "objective of the tuned program")
         lap("evaluate_after")
         stage("saving the program")
@@ -228,7 +233,7 @@ def tune_dspy(config: DspyTuneConfig, *, store=None, on_stage: Stage | None = No
     if run_id is not None:
         update_tuning_run(store, run_id, status="succeeded", artifact_path=str(path), metrics_before=before,
                           metrics_after=after, details={"stage_seconds": times, **changes})
-    examples = {"train": len(sets.train), "val": len(sets.val), "val_source": sets.val_source,
+    examples = {"train": len(sets.train), "val": len(sets.val), "report": len(sets.report), "val_source": sets.val_source,
                 "train_moves": sets.moves}
     return DspyTuneResult(run_id, path, before, after, compiled, times, changes, examples)
 
