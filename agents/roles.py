@@ -115,6 +115,8 @@ class Role(dspy.Module):
     speaker = ""
     signature: type[dspy.Signature]
     default_adapter: str | None = None  # name of the packaged LoRA adapter a `local` backend applies for this role
+    default_program: str | None = None  # name of the packaged program (agents/artifacts/<name>_program.json) a
+    # `local` role loads when its spec names none (`program=none`: the role's own prompt)
 
     def __init__(self):
         """Create the role's predictor."""

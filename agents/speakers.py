@@ -31,6 +31,7 @@ PROGRAM_KEY = "program"
 ROLE_OPTION_KEYS = (PROGRAM_KEY, "gate", "state", "best_of")  # options of the role, split off before the backend sees the spec
 SCRIPTED_OPTION_KEYS = ("delay", "vary") + ROLE_OPTION_KEYS
 NO_ADAPTER = "none"
+NO_PROGRAM = "none"
 # The student's gate on a backend that samples candidates in one batch (the local model): two keep a gated reply
 # within 1.5x of an ungated one on a CPU (benchmarks/bench_student.py; four took 1.9x).
 STUDENT_CANDIDATES = 2
@@ -178,13 +179,18 @@ class SpeakerBuilder:
         return self.backends[key]
 
     def role(self, role: str, spec: str | AgentSpec):
-        """The role module for `role`, with the spec's compiled program loaded when it names one."""
+        """The role module for `role`, with the spec's compiled program loaded when it names one (a `local` role
+        without `program=` gets its packaged program, when one ships; `program=none` keeps the role's own prompt)."""
         parsed = parse_agent_spec(spec)
         module = new_role(role)
-        if parsed.program:
+        program = parsed.program
+        if not program and parsed.backend is not None:
+            path = default_program_path(role, parsed.backend)
+            program = str(path) if path is not None else ""
+        if program and program.lower() != NO_PROGRAM:
             from practicum.agents.programs import load_role_program
 
-            load_role_program(module, parsed.program, self.store)
+            load_role_program(module, program, self.store)
         if not parsed.state and hasattr(module, "knowledge_state"):
             module.knowledge_state = False
         return module
@@ -236,6 +242,18 @@ def default_adapter_path(role: str | None) -> Path | None:
     name = (Teacher if role == TEACHER else Student).default_adapter
     path = ARTIFACTS / f"{name}_adapter" if name else None
     return path if path is not None and (path / "adapter_config.json").is_file() else None
+
+
+def default_program_path(role: str | None, backend: BackendSpec) -> Path | None:
+    """The packaged program a role loads on `backend` when its spec names none: only on the embedded `local` model
+    it was compiled for (not with another `model=`)."""
+    if role not in (TEACHER, STUDENT) or backend.kind != "local" or backend.options.get("model"):
+        return None
+    from practicum.agents.roles import Student, Teacher
+
+    name = (Teacher if role == TEACHER else Student).default_program
+    path = ARTIFACTS / f"{name}_program.json" if name else None
+    return path if path is not None and path.is_file() else None
 
 
 def role_backend_spec(spec: BackendSpec, role: str | None) -> BackendSpec:

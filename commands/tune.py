@@ -16,6 +16,7 @@ TUNER_COMMANDS = [
     "practicum.commands.tune_lora:lora",
     "practicum.commands.tune_dspy:dspy_command",
     "practicum.commands.tune_student:student_adapter",
+    "practicum.commands.tune_teacher:teacher_adapter",
 ]
 
 

@@ -31,8 +31,9 @@ def comparison_chart(comparison: Comparison, path: str | Path, label_a: str = "A
         ax.axis("off")
     for ax, row in zip(axes.flat, rows):
         means = [row.mean_a, row.mean_b]
-        errors = [[row.mean_a - row.ci_a[0], row.mean_b - row.ci_b[0]],
-                  [row.ci_a[1] - row.mean_a, row.ci_b[1] - row.mean_b]]
+        # max(0, ...): a constant sample's bootstrap CI equals its mean up to rounding (1 - 1e-16 < 1)
+        errors = [[max(0.0, row.mean_a - row.ci_a[0]), max(0.0, row.mean_b - row.ci_b[0])],
+                  [max(0.0, row.ci_a[1] - row.mean_a), max(0.0, row.ci_b[1] - row.mean_b)]]
         ax.errorbar([0, 1], means, yerr=errors, fmt="o", capsize=4, color="black")
         ax.bar([0, 1], means, color=["#9db4d6", "#e0a96d"], alpha=0.6)
         ax.set_xticks([0, 1], [short_a, short_b], fontsize=8)

@@ -44,6 +44,8 @@ class LoraTrainConfig:
                                   "pairs), or auto (from the file's columns).", choices=OBJECTIVE_CHOICES)
     epochs: int = _opt(3, "Passes over the training data (max_steps wins when set).", min=1)
     max_steps: int = _opt(0, "Stop after this many optimizer steps (0: run all epochs).", min=0)
+    schedule_steps: int = _opt(0, "Length of the learning-rate schedule in steps (0: the run's own length); a run "
+                                  "may stop before its schedule ends, as a checkpoint of a longer run does.", min=0)
     lr: float = _opt(2e-4, "Peak learning rate (linear warmup, then linear decay to 0).", min=0.0)
     warmup_steps: int = _opt(0, "Optimizer steps of linear learning-rate warmup.", min=0)
     weight_decay: float = _opt(0.0, "AdamW weight decay on the adapter weights.", min=0.0)

@@ -156,7 +156,7 @@ def train_lora(config: LoraTrainConfig, *, store=None, console=None) -> LoraResu
     micro_per_epoch = math.ceil(len(train_items) / config.batch_size)
     steps_per_epoch = math.ceil(micro_per_epoch / config.grad_accum)
     total = config.max_steps or config.epochs * steps_per_epoch
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(config, total))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(config, config.schedule_steps or total))
 
     record = RunRecord.start(config, store if config.register else None, data_hash=train.sha256,
                              base_model=str(info.path), resumed=resumed)
