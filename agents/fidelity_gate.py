@@ -56,7 +56,9 @@ ASSISTANT_SPEAK = re.compile(
     # added after reading replayed adapter students; none of these occur in MathDial's 1,711 student turns
     r"glad (i|to) (could |can |was able to )?(clarify|share|explain|help|assist)|glad (i|to) explain(ed)?|"
     r"glad you('re| are)|i('d| would) recommend|no worries|let me (show|give|explain|walk|rephrase|clarify|break)|"
-    r"rephrase|clarify (it|that|this|things) for you|i'?ll make sure to be|^\s*(absolutely|certainly)\b)\b",
+    r"rephrase|clarify (it|that|this|things) for you|i'?ll make sure to be|^\s*(absolutely|certainly)\b|"
+    # added after reading the loop's held-out sessions (2026-12-03)
+    r"glad (my|the|our) (explanation|answer|response)|clarified things|make things easier for you)\b",
     re.I | re.M)
 SIGN_OFF = re.compile(r"\b(happy (learning|studying|solving|math(ing)?)|good luck|have a (great|good|nice) "
                       r"(day|time|one)|keep up the (great|good) work|see you (next time|soon))\b", re.I)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from practicum.commands.common import console, err_console, print_json
+from practicum.commands.common import console, err_console, open_store, print_json
 
 PACKAGED = Path(__file__).resolve().parents[1] / "agents" / "artifacts" / "teacher_adapter"
 
@@ -29,18 +29,20 @@ PACKAGED = Path(__file__).resolve().parents[1] / "agents" / "artifacts" / "teach
               help="CPU threads for torch (0: chosen from the cores and the load).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for the held-out set, data order, adapter.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
-def teacher_adapter(input_path, output, steps, schedule_steps, batch_size, lr, r, held_out, threads, seed, as_json):
+@click.pass_context
+def teacher_adapter(ctx, input_path, output, steps, schedule_steps, batch_size, lr, r, held_out, threads, seed, as_json):
     """Train the teacher LoRA adapter that a `local` teacher runs with by default.
 
     The rows are the loop's good teaching: MathDial's human teacher turns labelled focus or probing,
     outside the held-out problems, each with exactly the prompt the running Teacher sends. The run
-    uses the project's LoRA tuner; the adapter is stored in float16 with a manifest (data sha256,
+    uses the project's LoRA tuner (the MathDial records are imported into --db, as `practicum loop`
+    does); the adapter is stored in float16 with a manifest (data sha256,
     held-out scenarios, settings, losses, attribution). About 40 s a step on a quiet 2-core CPU.
     Measure it before and after on the held-out problems as README "The teacher" shows.
     """
     from practicum.tuning.teacher_adapter import train_teacher_adapter
 
-    manifest = train_teacher_adapter(input_path, output, steps=steps, schedule_steps=schedule_steps,
+    manifest = train_teacher_adapter(open_store(ctx), input_path, output, steps=steps, schedule_steps=schedule_steps,
                                      batch_size=batch_size, lr=lr, r=r, held_out=held_out, threads=threads, seed=seed,
                                      console=err_console)
     if as_json:

@@ -28,26 +28,23 @@ ATTRIBUTION = (
 )
 
 
-def teacher_files(input_path: str | Path, work: Path, held_out: int, seed: int, val_rows: int):
-    """(TrainingFiles, HeldOut, validation file): the loop's good-teaching rows without the held-out problems."""
-    from practicum.storage.store import Store
+def teacher_files(store, input_path: str | Path, work: Path, held_out: int, seed: int, val_rows: int):
+    """(TrainingFiles, HeldOut, validation file): the loop's good-teaching rows without the held-out problems.
+
+    The MathDial file is imported into `store` (as `practicum loop` does; records already there are skipped)."""
     from practicum.tuning.loop_data import build_training_files, choose_held_out, import_mathdial
 
     work.mkdir(parents=True, exist_ok=True)
-    store = Store(work / "teacher-adapter.db")
-    try:
-        import_mathdial(store, input_path)
-        held = choose_held_out(input_path, held_out, seed)
-        files = build_training_files(store, work / "train", held, MOVES, seed)
-    finally:
-        store.close()
+    import_mathdial(store, input_path)
+    held = choose_held_out(input_path, held_out, seed)
+    files = build_training_files(store, work / "train", held, MOVES, seed)
     val = work / "train" / f"val{val_rows}.jsonl"
     lines = files.sft_val.read_text(encoding="utf-8").splitlines(keepends=True)[:val_rows]
     val.write_text("".join(lines), encoding="utf-8")
     return files, held, val
 
 
-def train_teacher_adapter(input_path: str | Path, output: str | Path, *, steps: int, schedule_steps: int = 0,
+def train_teacher_adapter(store, input_path: str | Path, output: str | Path, *, steps: int, schedule_steps: int = 0,
                           batch_size: int = 4, lr: float = 4e-4, r: int = 16, held_out: int = 30, val_rows: int = 24,
                           threads: int = 0, seed: int = 0, work_dir: str | Path | None = None, console=None,
                           base: str | None = None) -> dict:
@@ -61,7 +58,7 @@ def train_teacher_adapter(input_path: str | Path, output: str | Path, *, steps: 
     if schedule_steps and schedule_steps < steps:
         raise InputError(f"schedule-steps: {schedule_steps} is shorter than the {steps} steps to train")
     work = Path(work_dir) if work_dir else practicum_home() / "teacher-adapter"
-    files, held, val = teacher_files(input_path, work, held_out, seed, val_rows)
+    files, held, val = teacher_files(store, input_path, work, held_out, seed, val_rows)
     run_dir = work / f"run-{int(time.time())}"
     config = LoraTrainConfig(
         data=str(files.sft_train), val=str(val), role="teacher", base=base, max_steps=steps, schedule_steps=schedule_steps,

@@ -9,11 +9,11 @@ from practicum.tuning.loop_data import choose_held_out
 from practicum.tuning.teacher_adapter import record_evaluation, train_teacher_adapter
 
 
-def test_teacher_adapter_trains_ships_and_records_its_held_out_problems(tmp_path, mathdial_path, tiny_llama_dir):
+def test_teacher_adapter_trains_ships_and_records_its_held_out_problems(tmp_path, store, mathdial_path, tiny_llama_dir):
     subset = tmp_path / "mathdial40.jsonl"
     subset.write_text("".join(mathdial_path.read_text(encoding="utf-8").splitlines(keepends=True)[:40]))
     out = tmp_path / "teacher_adapter"
-    manifest = train_teacher_adapter(subset, out, steps=2, schedule_steps=6, batch_size=1, held_out=4, val_rows=2,
+    manifest = train_teacher_adapter(store, subset, out, steps=2, schedule_steps=6, batch_size=1, held_out=4, val_rows=2,
                                      threads=1, work_dir=tmp_path / "work", base=str(tiny_llama_dir))
     assert {"adapter_config.json", "adapter_model.safetensors", "manifest.json"} <= {p.name for p in out.iterdir()}
     stored = json.loads((out / "manifest.json").read_text())
