@@ -63,7 +63,8 @@ def test_tune_dspy_prints_the_table_and_how_to_use_the_program(monkeypatch, caps
                               "--backend", "scripted", "--max-train", "4", "--max-val", "2", "--json")
     assert code == 0, err
     data_out = json.loads(out)
-    assert data_out["run_id"] == 2 and data_out["changes"]["demos_after"] > 0 and data_out["before"]["n"] == 2
+    # two validation problems: the optimizer may select on one, before/after is measured on the other
+    assert data_out["run_id"] == 2 and data_out["changes"]["demos_after"] > 0 and data_out["before"]["n"] == 1
 
 
 def test_tune_dspy_errors_are_one_line(monkeypatch, capsys, tmp_path):
