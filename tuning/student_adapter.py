@@ -159,9 +159,14 @@ def ship_adapter(run_dir: Path, output: Path, manifest: dict) -> None:
 
 def record_fidelity(output: str | Path, label: str, measures: dict) -> None:
     """Add one replay result (e.g. 'before', 'after') to a shipped adapter's manifest."""
+    add_to_manifest(output, "fidelity", label, measures)
+
+
+def add_to_manifest(output: str | Path, section: str, label: str, measures: dict) -> None:
+    """Set `section.label` of a shipped adapter's manifest.json to `measures`."""
     path = Path(output) / "manifest.json"
     manifest = json.loads(path.read_text())
-    manifest.setdefault("fidelity", {})[label] = measures
+    manifest.setdefault(section, {})[label] = measures
     path.write_text(json.dumps(manifest, indent=2) + "\n")
 
 

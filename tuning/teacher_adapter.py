@@ -12,12 +12,11 @@ on the held-out problems is added to it with `record_evaluation`.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from pathlib import Path
 
 from practicum.errors import InputError
-from practicum.tuning.student_adapter import ship_adapter
+from practicum.tuning.student_adapter import add_to_manifest, ship_adapter
 
 MOVES = ("focus", "probing")
 ATTRIBUTION = (
@@ -97,10 +96,7 @@ def train_teacher_adapter(store, input_path: str | Path, output: str | Path, *, 
 
 def record_evaluation(output: str | Path, label: str, measures: dict) -> None:
     """Add one evaluation (e.g. the before/after comparison on the held-out problems) to the adapter's manifest."""
-    path = Path(output) / "manifest.json"
-    manifest = json.loads(path.read_text())
-    manifest.setdefault("evaluation", {})[label] = measures
-    path.write_text(json.dumps(manifest, indent=2) + "\n")
+    add_to_manifest(output, "evaluation", label, measures)
 
 
 def _sha(path) -> str:
