@@ -67,7 +67,7 @@ TEACHER_VOICE = re.compile(
     r"what do you think\b|do you (understand|see why|remember)\b[^.!?]*\?|does (that|this) make sense|"
     r"(good|great|nice) (job|work|thinking)\b|well done\b|excellent\b[!.]|remember (that|to)\b|try to\b)", re.I)
 PRAISE = re.compile(r"\b(great|excellent|correct|well done|good job|nice work|perfect|exactly|that'?s right|"
-                    r"brilliant|awesome|fantastic|spot on|you got it)\b", re.I)
+                    r"brilliant|awesome|fantastic|spot on|you(?:'ve| have)? got it|got it right|you'?re right|you are right)\b", re.I)
 ACKNOWLEDGEMENT = re.compile(r"\b(ok|okay|yes|yeah|no|right|oh|sure|thanks|thank you|i see|i understand|i think|"
                              r"i'?m not sure|i don'?t know|got it|makes sense|hmm|um)\b", re.I)
 CONVERSATION = re.compile(r"\b(my|the|this|your|that) (answer|solution|problem|work|working|method|mistake|"
@@ -166,8 +166,10 @@ def is_on_problem(text: str, scenario, history: list | None = None) -> bool:
 
 
 def praises_wrong_answer(text: str, scenario, history: list | None) -> bool:
-    """True when a teacher reply praises while the student's last turn states a wrong answer."""
-    last = next((_text(t) for t in reversed(history or []) if _role(t) == STUDENT), "")
+    """True when a teacher reply praises while the student's last turn states a wrong answer. Before the student
+    has spoken, their written attempt (the dialogue's opening line) is their last word."""
+    attempt = scenario.student_profile.incorrect_solution or ""
+    last = next((_text(t) for t in reversed(history or []) if _role(t) == STUDENT), attempt)
     if not last or states_answer(last, scenario.answer):
         return False
     from practicum.agents.student_state import StudentFacts

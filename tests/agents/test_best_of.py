@@ -105,3 +105,10 @@ def test_best_of_needs_a_ranker_and_takes_a_number():
 def test_a_teacher_sentence_that_gives_the_answer_away_is_cut_when_others_remain():
     checked = check("So she had 10 spoons. Why did you take the 3 away?", TEACHER, SPOONS, HISTORY)
     assert checked.text == "Why did you take the 3 away?" and checked.repaired and checked.clean
+
+
+def test_praising_the_written_wrong_attempt_in_the_first_turn_is_caught():
+    # the student's attempt (answer 4, the right one is 10) opens the dialogue before any turn is spoken
+    assert check("Awesome! You've got it right there.", TEACHER, SPOONS, []).defects == ["praise_wrong"]
+    repaired = check("Awesome! Where did the 3 spoons go?", TEACHER, SPOONS, [])
+    assert repaired.text == "Where did the 3 spoons go?" and repaired.clean
