@@ -1,10 +1,19 @@
-"""The progress bar of a LoRA run: steps, train loss, last validation loss, elapsed time and ETA."""
+"""The progress of a LoRA run: steps, train loss, last validation loss, elapsed time and ETA.
+
+On a terminal it is a rich progress bar. Redirected to a file (a long run under nohup or a CI log)
+a live bar shows nothing until the end, so there it is a plain line per step, at most one every
+`LINE_EVERY_S` seconds, plus every validation and the last step.
+"""
 
 from __future__ import annotations
 
+import time
+
+LINE_EVERY_S = 30.0
+
 
 class TrainingProgress:
-    """A rich progress bar on stderr (or nothing, when disabled) that the loop updates each step."""
+    """A progress bar on stderr (plain lines when stderr is not a terminal, or nothing) updated each step."""
 
     def __init__(self, enabled: bool, total: int, completed: int, console=None):
         """Prepare a bar for `total` steps of which `completed` are done (a resumed run)."""
@@ -14,15 +23,24 @@ class TrainingProgress:
         self.console = console
         self._progress = None
         self._task = None
+        self._lines = None  # the console plain lines go to, when not a terminal
+        self._started = 0.0
+        self._last_line = 0.0
+        self._val = "-"
 
     def __enter__(self) -> "TrainingProgress":
         if not self.enabled:
             return self
         from rich.console import Console
+
+        console = self.console or Console(stderr=True)
+        self._started = self._last_line = time.monotonic()
+        if not console.is_terminal:
+            self._lines = console
+            return self
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
             TimeRemainingColumn
 
-        console = self.console or Console(stderr=True)
         self._progress = Progress(
             TextColumn("[bold]LoRA[/] epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("loss {task.fields[loss]}"), TextColumn("val {task.fields[val]}"),
@@ -42,13 +60,37 @@ class TrainingProgress:
         """Show a finished optimizer step."""
         if self._progress is not None:
             self._progress.update(self._task, completed=step, epoch=epoch + 1, loss=f"{loss:.3f}")
+        elif self._lines is not None:
+            now = time.monotonic()
+            if now - self._last_line >= LINE_EVERY_S or step >= self.total or step == self.completed + 1:
+                self._line(f"step {step}/{self.total} epoch {epoch + 1} loss {loss:.3f} val {self._val}"
+                           f"{self._eta(step, now)}")
 
     def validated(self, loss: float) -> None:
         """Show the latest validation loss."""
+        self._val = f"{loss:.3f}"
         if self._progress is not None:
-            self._progress.update(self._task, val=f"{loss:.3f}")
+            self._progress.update(self._task, val=self._val)
+        elif self._lines is not None:
+            self._line(f"validation loss {self._val}")
 
     def note(self, message: str) -> None:
         """Print a line above the bar (or nowhere, when disabled)."""
-        if self._progress is not None:
-            self._progress.console.print(message, markup=False, highlight=False)
+        console = self._progress.console if self._progress is not None else self._lines
+        if console is not None:
+            console.print(message, markup=False, highlight=False)
+
+    def _eta(self, step: int, now: float) -> str:
+        elapsed = now - self._started
+        done = step - self.completed
+        left = (self.total - step) * elapsed / done if done > 0 else 0.0
+        return f", {_clock(elapsed)} elapsed, ETA {_clock(left)}"
+
+    def _line(self, text: str) -> None:
+        self._last_line = time.monotonic()
+        self._lines.print(f"LoRA {text}", markup=False, highlight=False)
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
