@@ -108,3 +108,39 @@ def test_row_by_row_steps_sum_to_the_batched_gradients(tiny_llama_dir):
     assert count == n and abs(total - float(batched)) < 1e-4 * abs(float(batched))
     for name, grad in grads(model).items():
         assert torch.allclose(grad, expected[name], rtol=1e-4, atol=1e-6), name
+
+
+@pytest.mark.parametrize("row_by_row", [True, False])
+def test_validation_loss_counts_every_row_once(tiny_llama_dir, row_by_row):
+    """evaluate() is the per-token mean over the validation rows, each read once (a bug re-read the rest of the
+    rows from every start: quadratic time and a loss weighted towards the last rows)."""
+    import torch
+
+    from practicum.tuning.lora import objectives
+    from practicum.tuning.lora.trainer import evaluate
+
+    model, items, pad_id = setup(tiny_llama_dir, row_by_row=row_by_row, batch_size=2)
+    with torch.no_grad():
+        per_row = [objectives.sft_loss_sum(model, [item], pad_id) for item in items]
+    expected = sum(float(loss) for loss, _ in per_row) / sum(n for _, n in per_row)
+    seen = []
+    real = objectives.loss_sum
+
+    def counting(model_, chunk, *args):
+        seen.extend(id(item) for item in chunk)
+        return real(model_, chunk, *args)
+
+    from practicum.tuning.lora import trainer
+    original, trainer.loss_sum = trainer.loss_sum, counting
+    try:
+        loss, accuracy = evaluate(model, items, model_config(tiny_llama_dir, row_by_row), "sft", pad_id)
+    finally:
+        trainer.loss_sum = original
+    assert sorted(seen) == sorted(id(item) for item in items)
+    assert accuracy is None
+    assert loss == pytest.approx(expected, rel=1e-4)
+
+
+def model_config(tiny_llama_dir, row_by_row):
+    return LoraTrainConfig(data="x.jsonl", base=str(tiny_llama_dir), row_by_row=row_by_row, batch_size=2,
+                           progress=False)

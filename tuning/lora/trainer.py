@@ -89,15 +89,15 @@ def evaluate(model, items: list, config: LoraTrainConfig, objective: str, pad_id
     eval_mode(model)
     total, n, right = 0.0, 0, 0
     with torch.no_grad():
-        size = 1 if config.row_by_row else config.batch_size  # one row at a time: no padding to compute
-        for start in range(0, len(items), size):
-            chunk = items[start: start + size]
+        step = 1 if config.row_by_row else config.batch_size  # one row at a time: no padding to compute
+        for start in range(0, len(items), step):
+            chunk = items[start: start + step]
             if objective == "dpo":
-                loss, size, good = dpo_loss_sum(model, chunk, pad_id, config.dpo_beta)
+                loss, counted, good = dpo_loss_sum(model, chunk, pad_id, config.dpo_beta)
                 right += good
             else:
-                loss, size = loss_sum(model, chunk, objective, pad_id, config.dpo_beta)
-            total, n = total + float(loss), n + size
+                loss, counted = loss_sum(model, chunk, objective, pad_id, config.dpo_beta)
+            total, n = total + float(loss), n + counted
     model.train()
     return total / max(1, n), (right / max(1, n) if objective == "dpo" else None)
 
