@@ -27,6 +27,7 @@ class TrainingProgress:
         self._started = 0.0
         self._last_line = 0.0
         self._val = "-"
+        self._first = None  # (step, time) of the first step seen: the ETA's rate is measured from there
 
     def __enter__(self) -> "TrainingProgress":
         if not self.enabled:
@@ -81,10 +82,14 @@ class TrainingProgress:
             console.print(message, markup=False, highlight=False)
 
     def _eta(self, step: int, now: float) -> str:
-        elapsed = now - self._started
-        done = step - self.completed
-        left = (self.total - step) * elapsed / done if done > 0 else 0.0
-        return f", {_clock(elapsed)} elapsed, ETA {_clock(left)}"
+        """Elapsed since the bar opened; the ETA from the pace since the first step (not the initial validation)."""
+        if self._first is None:
+            self._first = (step, now)
+        first_step, first_time = self._first
+        eta = "-"
+        if step > first_step:
+            eta = _clock((self.total - step) * (now - first_time) / (step - first_step))
+        return f", {_clock(now - self._started)} elapsed, ETA {eta}"
 
     def _line(self, text: str) -> None:
         self._last_line = time.monotonic()
