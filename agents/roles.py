@@ -174,7 +174,7 @@ class Teacher(Role):
 
     speaker = TEACHER
     signature = TeacherTurn
-    default_adapter = None  # the raw embedded model until a teacher adapter ships (another issue)
+    default_adapter = "teacher"  # the packaged LoRA adapter a `local` teacher runs with (agents/artifacts/)
 
     def situation(self, scenario: Scenario) -> str:
         """Render the scenario for the teacher."""

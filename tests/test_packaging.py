@@ -27,10 +27,12 @@ def test_wheel_holds_only_the_practicum_package(tmp_path):
     for sub in ("agents", "storage", "scenarios", "tuning", "tui"):
         assert f"practicum/{sub}/__init__.py" in names
     assert "practicum/scenarios/library/fractions-unlike-denominators.yaml" in names
-    # the shipped models travel in the wheel: the judge, the move classifier, the student adapter
+    # the shipped models travel in the wheel: the judge, the move classifier, the student and teacher adapters
     for artifact in ("evaluation/artifacts/judge.npz", "evaluation/artifacts/judge.manifest.json",
                      "evaluation/artifacts/move_classifier.json", "agents/artifacts/student_adapter/manifest.json",
-                     "agents/artifacts/student_adapter/adapter_model.safetensors"):
+                     "agents/artifacts/student_adapter/adapter_model.safetensors",
+                     "agents/artifacts/teacher_adapter/manifest.json",
+                     "agents/artifacts/teacher_adapter/adapter_model.safetensors"):
         assert f"practicum/{artifact}" in names, artifact
     assert not any(n.startswith(("practicum/tests/", "practicum/benchmarks/")) for n in names)
 

@@ -74,13 +74,15 @@ def test_raw_and_adapted_backends_share_one_base_and_each_answers_as_it_would_al
     assert with_adapter == expected != before
 
 
-def test_a_local_student_gets_its_packaged_adapter_and_the_teacher_the_raw_model():
+def test_a_local_role_gets_its_own_packaged_adapter():
     path = default_adapter_path("student")
     assert path is not None and (path / "adapter_config.json").is_file()
-    assert default_adapter_path("teacher") is None
+    teacher_path = default_adapter_path("teacher")
+    assert teacher_path is not None and teacher_path != path and (teacher_path / "adapter_config.json").is_file()
     student = role_backend_spec(parse_spec("local"), "student")
     assert student.options["adapter"] == str(path) and parse_spec(student.text) == student
-    assert role_backend_spec(parse_spec("local"), "teacher") == parse_spec("local")
+    assert role_backend_spec(parse_spec("local"), "teacher").options["adapter"] == str(teacher_path)
+    assert role_backend_spec(parse_spec("local:adapter=none"), "teacher") == parse_spec("local")
     raw = role_backend_spec(parse_spec("local:adapter=none,dtype=float32"), "student")
     assert raw == parse_spec("local:dtype=float32") and raw.text == "local:dtype=float32"
     assert role_backend_spec(parse_spec("local:adapter=/x"), "student").options["adapter"] == "/x"
@@ -88,7 +90,8 @@ def test_a_local_student_gets_its_packaged_adapter_and_the_teacher_the_raw_model
     builder = SpeakerBuilder(None)
     speaker = builder.speaker("student", "local")
     assert speaker.backend.adapter == str(path) and speaker.gate == 2
-    assert builder.speaker("teacher", "local").backend.adapter is None
+    assert builder.speaker("teacher", "local").backend.adapter == str(teacher_path)
+    assert builder.speaker("teacher", "local:adapter=none").backend.adapter is None
     assert builder.speaker("student", "local:adapter=none").backend.adapter is None
 
 
@@ -127,3 +130,17 @@ def test_the_adapter_files_are_package_data():
     files = [p.relative_to(repo / "agents").as_posix() for p in default_adapter_path("student").iterdir()]
     assert {"adapter_config.json", "adapter_model.safetensors", "manifest.json"} <= {Path(f).name for f in files}
     assert all(any(fnmatch.fnmatch(f, pattern) for pattern in patterns) for f in files)
+
+
+def test_the_packaged_teacher_adapter_says_what_it_learned_from_and_how_it_measured():
+    path = default_adapter_path("teacher")
+    manifest = json.loads((path / "manifest.json").read_text())
+    assert sum(f.stat().st_size for f in path.iterdir()) < 10_500_000
+    assert manifest["license"] == "CC-BY-SA-4.0" and "MathDial" in manifest["attribution"]
+    assert len(manifest["data"]["train_file_sha256"]) == 64 and len(manifest["data"]["held_out_scenarios"]) == 30
+    assert manifest["training"]["val_loss"][-1][1] < manifest["training"]["initial_val_loss"]
+    evaluation = manifest["evaluation"]["held_out_30_vs_raw"]
+    assert evaluation["pairs"] == 30
+    wins = [name for name, row in evaluation["measures"].items()
+            if name.startswith("judge.") and row["ci95"][0] > 0 and row["p"] < 0.05]
+    assert len(wins) >= 2  # what README "The teacher" reports; rebuilding the adapter means measuring again
