@@ -9,8 +9,8 @@ that into a role module with its compiled program loaded and a backend, resolvin
 share one backend object, so the model loads once and the generation driver can batch them together.
 
 Defaults are per role: a `local` role without `adapter=` runs with its role's packaged adapter
-(`Role.default_adapter`; the student's ships in agents/artifacts/student_adapter, the teacher has
-none yet), and `adapter=none` gives the raw model. The fidelity gate (`gate=N` candidates per turn;
+(`Role.default_adapter`; agents/artifacts/student_adapter and agents/artifacts/teacher_adapter),
+and `adapter=none` gives the raw model. The fidelity gate (`gate=N` candidates per turn;
 `gate=0` or `gate=off` turns it off) defaults to `default_gate`: 2 student candidates in one batch on
 the local model, one checked reply elsewhere, none for scripted replies (they are used as queued).
 """
