@@ -141,7 +141,7 @@ def test_real_two_turn_session_on_embedded_model(tmp_path):
     assert [t["role"] for t in session["turns"]] == ["teacher", "student"]
     assert all(t["text"] and t["completion_tokens"] > 0 and t["prompt_tokens"] > 0 for t in session["turns"])
     teacher, student = session["turns"]
-    assert teacher["model"] == "local"  # the raw embedded model: no teacher adapter ships
+    assert teacher["model"].startswith("local:adapter=") and teacher["model"].endswith("teacher_adapter")
     assert student["model"].startswith("local:adapter=") and student["model"].endswith("student_adapter")
 
 
