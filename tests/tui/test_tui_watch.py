@@ -123,7 +123,7 @@ async def test_watch_loads_the_teacher_program_and_sends_its_demos(store, tmp_pa
         backends[spec] = ScriptedBackend(spec=spec)
         return backends[spec]
 
-    spec = f"local:program={path}"
+    spec = f"local:adapter=none,program={path}"  # the raw model: the factory sees "local"
     app = make_app(store, factory, rater="ana", teacher_spec=spec, student_spec="scripted")
     async with app.run_test(size=(100, 30)) as pilot:
         await open_watch(pilot, turns="2")

@@ -42,7 +42,7 @@ def test_generation_run_loads_the_program_into_the_teacher(store, program_file, 
         run = create_tuning_run(store, tuner="dspy", config={}, role="teacher")
         update_tuning_run(store, run, artifact_path=str(path.parent), status="succeeded")
         ref = str(run)
-    spec = f"local:program={ref}"
+    spec = f"local:adapter=none,program={ref}"  # the raw model: the factory sees "local"
     backends = {}
 
     def make_backend(s):
