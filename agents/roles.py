@@ -205,6 +205,15 @@ class Student(Role):
 
         return track(scenario, history)
 
+    def sentence_budget(self, scenario: Scenario, history: list[Turn], limit: int | None) -> int | None:
+        """Sentences the next reply may have: `limit`, one more once the tracked state lets it say the answer."""
+        from practicum.agents.student_state import UNDERSTOOD
+
+        state = self.knowledge_state_for(scenario, history) if limit else None
+        if state is not None and state.stage == UNDERSTOOD:
+            return limit + 1
+        return limit
+
     def inputs(self, scenario: Scenario, history: list[Turn]) -> dict:
         """The role's inputs plus `state`: the knowledge-state directive for this turn."""
         inputs = super().inputs(scenario, history)

@@ -89,8 +89,17 @@ class AgentSpeaker:
         return max(1, self.gate, self.best_of)
 
     def request(self, scenario: Scenario, history: list[Turn], seed: int | None) -> tuple[list[Message], GenerationOptions]:
-        """The messages and options for the next turn (for drivers that batch)."""
-        return self.module.messages(scenario, history), self.options.model_copy(update={"seed": seed})
+        """The messages and options for the next turn (for drivers that batch).
+
+        With a sentence budget (`sentences=N` in the spec: `options.max_sentences`), a role with a
+        `sentence_budget` adjusts it per turn (the student: one more once it may say the answer);
+        local engines stop decoding there.
+        """
+        update: dict = {"seed": seed}
+        budget = getattr(self.module, "sentence_budget", None)
+        if callable(budget):
+            update["max_sentences"] = budget(scenario, history, self.options.max_sentences)
+        return self.module.messages(scenario, history), self.options.model_copy(update=update)
 
     def candidate_options(self, options: GenerationOptions) -> list[GenerationOptions]:
         """One options object per candidate: seeds step apart so each candidate samples on its own."""

@@ -2,8 +2,9 @@
 
 A `--teacher`/`--student` spec names who speaks: `human`, or a backend spec plus optional role
 options, e.g. `local`, `local:adapter=3`, `local:program=7`, `openai:gpt-4o-mini,program=PATH`,
-`scripted:A|B`, `local:gate=4,state=off`. `parse_agent_spec` splits it into an `AgentSpec` (the
-backend spec; the role's program, fidelity gate and knowledge-state switch); `SpeakerBuilder` turns
+`scripted:A|B`, `local:gate=4,state=off`, `local:dtype=int8,sentences=1`. `parse_agent_spec` splits it into an
+`AgentSpec` (the backend spec; the role's program, fidelity gate, knowledge-state switch and sentence
+budget); `SpeakerBuilder` turns
 that into a role module with its compiled program loaded and a backend, resolving run ids
 (`adapter=<id>`, `program=<id>`) through the Store it is given. Both roles on the same backend spec
 share one backend object, so the model loads once and the generation driver can batch them together.
@@ -28,7 +29,7 @@ from practicum.records import STUDENT, TEACHER
 
 HUMAN = "human"
 PROGRAM_KEY = "program"
-ROLE_OPTION_KEYS = (PROGRAM_KEY, "gate", "state", "best_of")  # options of the role, split off before the backend sees the spec
+ROLE_OPTION_KEYS = (PROGRAM_KEY, "gate", "state", "best_of", "sentences")  # options of the role, split off before the backend sees the spec
 SCRIPTED_OPTION_KEYS = ("delay", "vary") + ROLE_OPTION_KEYS
 NO_ADAPTER = "none"
 NO_PROGRAM = "none"
@@ -53,6 +54,7 @@ class AgentSpec:
     gate: int | None = None  # `gate=`: candidates per turn (0: gate off); None: DEFAULT_GATE
     state: bool = True  # `state=off`: the student runs without its knowledge-state directive
     best_of: int | None = None  # `best_of=`: candidates ranked by the judge per turn (1: off); None: the role's default
+    sentences: int | None = None  # `sentences=`: stop each reply after this many sentences (sentence_stop.py); None: no budget
 
     @property
     def is_human(self) -> bool:
@@ -74,7 +76,8 @@ def parse_agent_spec(text: str | AgentSpec) -> AgentSpec:
         return AgentSpec(HUMAN)
     backend_text, options = _split_role_options(spec)
     return AgentSpec(spec, parse_spec(backend_text), options.get(PROGRAM_KEY, ""), _gate(options.get("gate"), spec),
-                     _state(options.get("state"), spec), _best_of(options.get("best_of"), spec))
+                     _state(options.get("state"), spec), _best_of(options.get("best_of"), spec),
+                     _sentences(options.get("sentences"), spec))
 
 
 def _best_of(value: str | None, spec: str) -> int | None:
@@ -84,6 +87,14 @@ def _best_of(value: str | None, spec: str) -> int | None:
         return 1
     if not value.isdigit() or not 1 <= int(value) <= 16:
         raise BackendError(f"spec '{spec}': best_of= takes a number of candidates from 1 to 16, or 'off'")
+    return int(value)
+
+
+def _sentences(value: str | None, spec: str) -> int | None:
+    if value is None or value.lower() in ("off", "no", "false"):
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= 8:
+        raise BackendError(f"spec '{spec}': sentences= takes a number of sentences from 1 to 8, or 'off'")
     return int(value)
 
 
@@ -211,6 +222,8 @@ class SpeakerBuilder:
         gate = parsed.gate if parsed.gate is not None else default_gate(backend, role)
         best_of = parsed.best_of if parsed.best_of is not None else default_best_of(backend, role, self._make_ranker)
         ranker = self.ranker(role, parsed.text) if best_of > 1 else None
+        if parsed.sentences is not None:
+            options = (options or GenerationOptions()).model_copy(update={"max_sentences": parsed.sentences})
         return AgentSpeaker(module, backend, options, spec=parsed.text, gate=gate, best_of=best_of, ranker=ranker)
 
     def ranker(self, role: str, spec: str = ""):

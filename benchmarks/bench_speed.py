@@ -9,7 +9,8 @@
    default dtype and float32 when they differ.
 2. Batched generation at 1/4/8/16 concurrent sessions in the default dtype (benchmarks/generation.py).
 3. Practice: the student's reply latency (p50/p95) with the default agents, the way the TUI asks it
-   (a trainee's fixed teacher lines, `local` student, default options), on each engine.
+   (a trainee's fixed teacher lines, `local` student, default options), with a one-sentence budget
+   (`local:sentences=1`), and on each engine.
 4. LoRA: seconds per optimizer step and peak resident memory of `benchmarks/bench_lora.py --json`
    (MathDial teacher rows, 3 steps, batch 2), measured from outside its process.
 """
@@ -210,7 +211,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.skip_practice:
         table = Table("engine", "replies", "p50 s", "p95 s", "mean tokens", "load avg",
                       title="Practice: student reply latency (default student agent and options, prefix cache on)")
-        specs = ["local"] + (["local:engine=llamacpp"] if any("llama" in name for name in found) else [])
+        specs = ["local", "local:sentences=1"] + (["local:engine=llamacpp"] if any("llama" in name for name in found) else [])
         for r in practice_latency(specs, args.practice_turns):
             table.add_row(r["engine"], str(r["replies"]), f"{r['p50']:.2f}", f"{r['p95']:.2f}",
                           f"{r['mean_tokens']:.1f}", f"{r['load']:.1f}")

@@ -21,6 +21,7 @@ class GenerationOptions(BaseModel):
     top_p: float = Field(0.9, gt=0.0, le=1.0)
     seed: int | None = None
     stop: list[str] = Field(default_factory=list)
+    max_sentences: int | None = Field(None, ge=1)  # stop after this many finished sentences (sentence_stop.py)
 
 
 @dataclass

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from practicum.agents.backends.base import Completion, GenerationOptions, Message, Usage
+from practicum.agents.backends.sentence_stop import cut_sentences, reached
 from practicum.errors import BackendError, ModelMissingError
 
 INSTALL_HINT = 'pip install -e ".[llamacpp]"  (compiles llama-cpp-python, 4-7 minutes)'
@@ -170,6 +171,7 @@ class LlamaCppBackend:
         for stop in opts.stop:
             if stop and stop in text:
                 text = text[: text.index(stop)]
+        text = cut_sentences(text, opts.max_sentences)
         elapsed = time.perf_counter() - start
         c = self.counters
         c["requests"] += 1
@@ -232,6 +234,8 @@ def _decode(llm, tokens: list[int], opts: GenerationOptions, budget: int) -> lis
             break
         out.append(token)
         seen[token] = True
+        if opts.max_sentences and reached(llm.detokenize(out).decode("utf-8", "replace"), opts.max_sentences):
+            break
         if len(out) < budget:
             llm.eval([token])
     return out

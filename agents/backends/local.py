@@ -20,6 +20,7 @@ from pathlib import Path
 
 from practicum.agents.backends.base import Completion, GenerationOptions, Message, Usage
 from practicum.agents.backends.prefix_cache import PrefixCache
+from practicum.agents.backends.sentence_stop import cut_sentences
 from practicum.errors import BackendError, ModelMissingError
 
 PREFIX_CACHE_ENV = "PRACTICUM_PREFIX_CACHE_MB"
@@ -235,6 +236,10 @@ class LocalBackend:
             hits = shared_hits(self.prefix_cache, model, ids)  # gate candidates (one prompt, k rows) prefill once
             input_ids, attention_mask, cached = _layout(ids, hits, tokenizer.pad_token_id)
             kwargs["cache"] = _past(hits, cached)
+            if opts.max_sentences:
+                from practicum.agents.backends.sentence_stop import transformers_criteria
+
+                kwargs["stopping_criteria"] = transformers_criteria(tokenizer, input_ids.shape[1], opts.max_sentences)
             if seeds:
                 # One generator per batch: reproducible for the same batch composition and seeds.
                 torch.manual_seed(sum(seeds) % (2**63))
@@ -253,6 +258,7 @@ class LocalBackend:
             for stop in opt.stop:
                 if stop and stop in text:
                     text = text[: text.index(stop)]
+            text = cut_sentences(text, opt.max_sentences)
             completions.append(
                 Completion(
                     text=text.strip(),

