@@ -29,8 +29,9 @@ ALLOWED = {
 def package_modules():
     for path in sorted(REPO.rglob("*.py")):
         rel = path.relative_to(REPO)
-        if rel.parts[0] in NOT_PACKAGE:
-            continue
+        top = REPO / rel.parts[0]
+        if rel.parts[0] in NOT_PACKAGE or rel.parts[0].startswith(".") or (top / "pyvenv.cfg").exists():
+            continue  # not the package: tests, build output, hidden folders, any virtual environment
         room = rel.parts[0] if len(rel.parts) > 1 else rel.stem
         yield rel, room, ast.parse(path.read_text(encoding="utf-8"))
 

@@ -71,8 +71,12 @@ def adapter_scope(base, name: str | None):
         wrapper.base_model.disable_adapter_layers()
 
 
-def shared_hits(prefix_cache, model, ids: list[list[int]]) -> list:
-    """Prefix-cache entries for each row: one lookup per distinct prompt; a repeated, uncached prompt prefilled once."""
+def shared_hits(prefix_cache, model, ids: list[list[int]], counters: dict | None = None) -> list:
+    """Prefix-cache entries for each row: one lookup per distinct prompt; a repeated, uncached prompt prefilled once.
+
+    `counters` (when given) gets the tokens prefilled here ("shared_prefill_tokens") and the same summed over
+    the rows that start from them ("shared_prefill_row_tokens"): computed once, not reused from the cache.
+    """
     from practicum.agents.backends.prefix_cache import Entry
 
     counts = Counter(tuple(row) for row in ids)
@@ -85,6 +89,10 @@ def shared_hits(prefix_cache, model, ids: list[list[int]]) -> list:
         hit = found[key]
         if n > 1 and len(key) > 1 and (hit is None or len(hit.ids) < len(key) - 1):
             keys, values = _prefill(model, list(key[:-1]), hit)
+            if counters is not None:
+                fresh = len(key) - 1 - (len(hit.ids) if hit is not None else 0)
+                counters["shared_prefill_tokens"] = counters.get("shared_prefill_tokens", 0) + fresh
+                counters["shared_prefill_row_tokens"] = counters.get("shared_prefill_row_tokens", 0) + fresh * n
             found[key] = Entry(key[:-1], keys, values)
     return [found[tuple(row)] for row in ids]
 

@@ -233,7 +233,8 @@ class LocalBackend:
         from practicum.agents.backends.adapter_sharing import adapter_scope, model_lock, shared_hits
 
         with model_lock(model), adapter_scope(model, getattr(self, "_adapter_name", None)), torch.inference_mode():
-            hits = shared_hits(self.prefix_cache, model, ids)  # gate candidates (one prompt, k rows) prefill once
+            shared = {"shared_prefill_tokens": 0, "shared_prefill_row_tokens": 0}
+            hits = shared_hits(self.prefix_cache, model, ids, shared)  # gate candidates (one prompt, k rows) prefill once
             input_ids, attention_mask, cached = _layout(ids, hits, tokenizer.pad_token_id)
             kwargs["cache"] = _past(hits, cached)
             if opts.max_sentences:
@@ -267,8 +268,10 @@ class LocalBackend:
                     latency=elapsed / len(options),
                 )
             )
-        reused = sum(len(h.ids) for h in hits if h is not None)
+        # Rows starting from one shared prefill computed those tokens once: they count as prefilled, not reused.
+        reused = sum(len(h.ids) for h in hits if h is not None) - shared["shared_prefill_row_tokens"]
         self._count(attention_mask, cached, reused, output.shape[1] - prompt_len, generated, elapsed)
+        self.counters["prefilled_real_tokens"] += shared["shared_prefill_tokens"]
         return completions
 
     def _keep_prompts(self, ids: list[list[int]], attention_mask, cache) -> None:

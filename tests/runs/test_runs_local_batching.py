@@ -132,3 +132,18 @@ def test_dtype_is_a_local_spec_option():
     assert make_backend("local:dtype=float32").dtype == "float32"
     with pytest.raises(BackendError, match="dtype must be one of auto, float32, bfloat16"):
         make_backend("local:dtype=fp16")
+
+
+def test_a_prompt_prefilled_once_for_its_candidates_counts_as_prefilled_not_reused(tiny_llama_dir):
+    """The gate's k copies of one prompt start from one shared prefill: computed once, reused from nothing."""
+    from practicum.agents.backends.local import LocalBackend
+
+    backend = LocalBackend(model_path=str(tiny_llama_dir))
+    backend.prefix_cache.max_bytes = 0
+    prompt = conversation("What is 3 plus 4? I think it is 12 because I multiplied.")
+    backend.complete_batch([prompt, prompt, prompt], GREEDY)
+    c = backend.counters
+    assert c["reused_prompt_tokens"] == 0
+    length = c["prompt_tokens"] // 3
+    # the shared prefill (all but the last token) once, then each row's last token
+    assert c["prefilled_real_tokens"] == (length - 1) + 3
