@@ -4,9 +4,9 @@ A sentence ends at '.', '!' or '?' (closing quotes or brackets may follow) follo
 and more text, the rule clean_reply and the fidelity gate split on; "3.5" or "1/3." at the very end
 does not count until the next word shows the sentence is over. A sentence of fewer than MIN_WORDS
 words ("Oh.", "Yes!", "I see.") does not use up the budget, so an acknowledgement never becomes the
-whole reply. Local engines stop decoding a row at
-its budget (the next word is the one token spent past it); every backend's text is cut to it, so
-`GenerationOptions.max_sentences` means the same thing everywhere.
+whole reply. Local engines stop decoding a row at its budget (the next word is the one token spent
+past it); the OpenAI backend's text is cut to it, so `GenerationOptions.max_sentences` means the
+same thing on every model backend (scripted replies are used as queued).
 """
 
 from __future__ import annotations
