@@ -191,3 +191,18 @@ def test_a_lora_adapter_is_applied_in_llamacpp_as_in_transformers(tmp_path):
         same_top, correlation = agree(adapted, reference)
         assert same_top and correlation > 0.99
         assert agree(plain.next_token_logits(messages), reference)[1] < correlation  # applied, not ignored
+
+
+@pytest.mark.model
+@needs_engine
+def test_llamacpp_stops_at_the_sentence_budget_with_the_same_words():
+    from practicum.agents.backends.sentence_stop import cut_sentences, reached
+    from practicum.agents.backends.spec import make_backend
+
+    fast = make_backend("local:engine=llamacpp")
+    messages = chat("Write three short sentences about cats.")
+    free = fast.complete(messages, GenerationOptions(max_tokens=40, temperature=0.0))
+    stopped = fast.complete(messages, GenerationOptions(max_tokens=40, temperature=0.0, max_sentences=1))
+    assert reached(free.text, 1), free.text
+    assert stopped.text == cut_sentences(free.text, 1)
+    assert stopped.usage.completion_tokens < free.usage.completion_tokens
