@@ -80,38 +80,36 @@ def parse_agent_spec(text: str | AgentSpec) -> AgentSpec:
                      _sentences(options.get("sentences"), spec))
 
 
-def _best_of(value: str | None, spec: str) -> int | None:
+OFF_WORDS = ("off", "no", "false")
+
+
+def _count_option(value: str | None, spec: str, key: str, low: int, high: int, off, what: str):
+    """A `key=N` role option: None when absent, `off` for off/no/false, else N in [low, high]; BackendError otherwise."""
     if value is None:
         return None
-    if value.lower() in ("off", "no", "false"):
-        return 1
-    if not value.isdigit() or not 1 <= int(value) <= 16:
-        raise BackendError(f"spec '{spec}': best_of= takes a number of candidates from 1 to 16, or 'off'")
+    if value.lower() in OFF_WORDS:
+        return off
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise BackendError(f"spec '{spec}': {key}= takes a number of {what} from {low} to {high}, or 'off'")
     return int(value)
+
+
+def _best_of(value: str | None, spec: str) -> int | None:
+    return _count_option(value, spec, "best_of", 1, 16, 1, "candidates")
 
 
 def _sentences(value: str | None, spec: str) -> int | None:
-    if value is None or value.lower() in ("off", "no", "false"):
-        return None
-    if not value.isdigit() or not 1 <= int(value) <= 8:
-        raise BackendError(f"spec '{spec}': sentences= takes a number of sentences from 1 to 8, or 'off'")
-    return int(value)
+    return _count_option(value, spec, "sentences", 1, 8, None, "sentences")
 
 
 def _gate(value: str | None, spec: str) -> int | None:
-    if value is None:
-        return None
-    if value.lower() in ("off", "no", "false"):
-        return 0
-    if not value.isdigit() or int(value) > 16:
-        raise BackendError(f"spec '{spec}': gate= takes a number of candidates from 0 to 16, or 'off'")
-    return int(value)
+    return _count_option(value, spec, "gate", 0, 16, 0, "candidates")
 
 
 def _state(value: str | None, spec: str) -> bool:
     if value is None or value.lower() in ("on", "yes", "true"):
         return True
-    if value.lower() in ("off", "no", "false"):
+    if value.lower() in OFF_WORDS:
         return False
     raise BackendError(f"spec '{spec}': state= is 'on' or 'off'")
 
