@@ -135,8 +135,8 @@ def drive_run(
         stats = driver.run(sessions, scenario_for, lambda row: session_options(config, row["seed"]))
     except BaseException as exc:
         try:
-            run_store.update_run(store, run_id, status="interrupted",
-                                 progress=_merged(progress, driver.stats, backends.values(), counters))
+            run_store.update_run(store, run_id, status="interrupted", progress=_interrupted(store, run_id, progress,
+                                                                                             driver.stats))
         except sqlite3.Error:
             pass  # the database itself failed; the run's rows say where it stopped anyway
         builder.close()
@@ -204,6 +204,19 @@ def _attempt(stats: RunStats, backends, before) -> dict:
         "wall_s": round(stats.elapsed, 3), "tokens_per_s": round(stats.tokens_per_s, 2),
         "backend_s": round(stats.backend_seconds, 3), "batch_fallbacks": stats.batch_fallbacks,
     }
+
+
+def _interrupted(store, run_id: int, progress: dict, stats: RunStats) -> dict:
+    """The progress to keep when an attempt stops on an exception (Ctrl-C included).
+
+    The counters come from the database, as the last committed step wrote them with its turns: an interrupt
+    that lands after a step's commit but before the driver's in-memory stats move would otherwise store
+    counters one step behind the stored turns. Only the clock and the heartbeat are this attempt's.
+    """
+    stored = dict(run_store.get_run(store, run_id)["progress"])
+    stored["elapsed_s"] = round(progress.get("previous", {}).get("elapsed_s", 0.0) + stats.elapsed, 3)
+    stored["heartbeat"] = time.time()
+    return stored
 
 
 def _merged(progress: dict, stats: RunStats, backends, before) -> dict:

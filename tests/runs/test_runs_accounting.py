@@ -58,6 +58,29 @@ def test_counters_survive_a_stop_that_skips_the_final_write(store, plan_run, mon
     assert (summary.prompt_tokens, summary.completion_tokens) == (totals["prompt_tokens"], totals["completion_tokens"])
 
 
+def test_an_interrupt_right_after_a_step_is_stored_keeps_the_counters_of_that_step(store, plan_run, monkeypatch):
+    """CI once stored 4 requests beside 6 turns: Ctrl-C landed after a step's commit, before the driver's
+    in-memory stats moved, and the interrupted write replaced the step's counters with the older ones."""
+    run_id = plan_run(store, IDS, sessions_per_scenario=2, max_turns=6, concurrency=3, seed=9)
+    real_step, steps = run_store.record_step, []
+
+    def step_then_ctrl_c(*args, **kwargs):
+        real_step(*args, **kwargs)
+        steps.append(kwargs.get("turns"))
+        if sum(len(t) for t in steps if t) >= 5:
+            raise KeyboardInterrupt  # the step is committed; the driver never learns it
+
+    monkeypatch.setattr(run_store, "record_step", step_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        drive_run(store, run_id, make_backend=lambda spec: Interrupting(None))
+    run = run_store.get_run(store, run_id)
+    stored = run_store.turn_totals(store, run_id)
+    assert run["status"] == "interrupted" and stored["turns"] >= 5
+    assert run["progress"]["requests"] == stored["turns"]
+    assert (run["progress"]["prompt_tokens"], run["progress"]["completion_tokens"]) == (
+        stored["prompt_tokens"], stored["completion_tokens"])
+
+
 class Batched(PacedScriptedBackend):
     """Says it batches in one pass; a batch holding the photosynthesis prompt raises, single requests too."""
 
