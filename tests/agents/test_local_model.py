@@ -20,7 +20,9 @@ GREEDY = GenerationOptions(max_tokens=12, temperature=0.0)
 def backend():
     from practicum.agents.backends.local import LocalBackend
 
-    return LocalBackend()
+    # float32 on every CPU: left padding leaves greedy output unchanged in float32; in bfloat16 (the default
+    # dtype on AVX512-BF16 / AMX CPUs) padded rows round differently, and replies may part after a few words.
+    return LocalBackend(dtype="float32")
 
 
 def chat(text):
