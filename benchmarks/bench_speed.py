@@ -4,7 +4,8 @@
     python benchmarks/bench_speed.py --skip-batched --skip-lora      # single stream and practice latency only
 
 1. Single-stream decode: the transformers engine (default dtype, chosen threads) against llama.cpp on
-   the same GGUF (`local:engine=llamacpp`, when the `[llamacpp]` extra is installed), interleaved
+   the same GGUF (`local:engine=llamacpp`: its float16 rewrite and the Q4_1 file as is, when the
+   `[llamacpp]` extra is installed), interleaved
    prompt by prompt so both see the same load; greedy agreement between them, and between the
    default dtype and float32 when they differ.
 2. Batched generation at 1/4/8/16 concurrent sessions in the default dtype (benchmarks/generation.py).
@@ -72,7 +73,8 @@ def engines(include_llamacpp: bool) -> dict:
     if include_llamacpp and llamacpp_available():
         from practicum.agents.backends.llamacpp import LlamaCppBackend
 
-        found["llama.cpp (same GGUF)"] = LlamaCppBackend()
+        found["llama.cpp (float16 rewrite of the GGUF)"] = LlamaCppBackend()
+        found["llama.cpp (the Q4_1 GGUF as is)"] = LlamaCppBackend(weights="gguf")
     for backend in found.values():
         if hasattr(backend, "prefix_cache"):
             backend.prefix_cache.max_bytes = 0  # fresh prompts: measure decode, not reuse
@@ -191,6 +193,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 8, 16], help="batched concurrencies")
     parser.add_argument("--lora-steps", type=int, default=3, help="LoRA optimizer steps")
     parser.add_argument("--lora-extra", nargs="*", default=[], help="extra bench_lora.py options, e.g. --gradient-checkpointing")
+    parser.add_argument("--practice-specs", nargs="+", default=None,
+                        help="student specs to time in practice (default: local, local:sentences=1, and with the "
+                             "llamacpp extra local:engine=llamacpp with and without sentences=1 and weights=gguf)")
     parser.add_argument("--skip-llamacpp", action="store_true", help="do not compare with llama.cpp")
     parser.add_argument("--skip-practice", action="store_true", help="skip the practice latency part")
     parser.add_argument("--skip-batched", action="store_true", help="skip the batched generation part")
@@ -211,7 +216,9 @@ def main(argv: list[str] | None = None) -> None:
     if not args.skip_practice:
         table = Table("engine", "replies", "p50 s", "p95 s", "mean tokens", "load avg",
                       title="Practice: student reply latency (default student agent and options, prefix cache on)")
-        specs = ["local", "local:sentences=1"] + (["local:engine=llamacpp"] if any("llama" in name for name in found) else [])
+        llama = ["local:engine=llamacpp", "local:engine=llamacpp,sentences=1", "local:engine=llamacpp,weights=gguf"]
+        specs = args.practice_specs or (["local", "local:sentences=1"]
+                                        + (llama if any("llama" in name for name in found) else []))
         for r in practice_latency(specs, args.practice_turns):
             table.add_row(r["engine"], str(r["replies"]), f"{r['p50']:.2f}", f"{r['p95']:.2f}",
                           f"{r['mean_tokens']:.1f}", f"{r['load']:.1f}")

@@ -8,7 +8,9 @@ from rich.markup import escape
 from practicum.agents.backends.base import ROLE_TEMPERATURE
 from practicum.commands.common import console, err_console, open_store, print_turn, resolve_scenario
 
-SPEC_FORMS = ("local (the role's packaged LoRA adapter), local:adapter=none (the raw model), local:adapter=RUN|PATH (LoRA), local:program=RUN|PATH (DSPy program), openai:MODEL, "
+SPEC_FORMS = ("local (the role's packaged LoRA adapter), local:adapter=none (the raw model), local:adapter=RUN|PATH (LoRA), local:program=RUN|PATH (DSPy program), "
+              "local:engine=llamacpp (llama.cpp, extra [llamacpp]; weights=gguf runs the Q4_1 file as it is), "
+              "local:sentences=N (stop after N sentences), openai:MODEL, "
               "scripted, or 'human' to type")
 
 

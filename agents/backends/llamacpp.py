@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from practicum.agents.backends.base import Completion, GenerationOptions, Message, Usage
+from practicum.agents.backends.gguf_weights import check_weights, weights_for
 from practicum.agents.backends.sentence_stop import cut_sentences, reached
 from practicum.errors import BackendError, ModelMissingError
 
@@ -53,8 +54,10 @@ class LlamaCppBackend:
 
     batches_in_one_pass = False  # the generation driver sends one request per session (agents/runs/driver.py)
 
-    def __init__(self, model_path: str | None = None, adapter: str | None = None, spec: str = "local:engine=llamacpp"):
+    def __init__(self, model_path: str | None = None, adapter: str | None = None, spec: str = "local:engine=llamacpp",
+                 weights: str | None = None):
         """Remember what to load; nothing is loaded (or compiled) until the first request."""
+        self.weights = check_weights(weights)
         if not llamacpp_available():
             raise ModelMissingError(f"engine=llamacpp needs llama-cpp-python, which is not installed; run: {INSTALL_HINT}")
         self.model_path = model_path
@@ -76,11 +79,13 @@ class LlamaCppBackend:
         from practicum.agents.backends.threads import choose_threads
 
         threads = choose_threads()
-        model = _gguf_file(self.model_path)
-        lora = self._gguf_adapter(model) if self.adapter else None
+        source = _gguf_file(self.model_path)
+        model = weights_for(source, self.weights)
+        lora = self._gguf_adapter(source) if self.adapter else None
         llm = Llama(model_path=str(model), n_ctx=N_CTX, n_threads=threads.threads, n_threads_batch=threads.threads,
                     lora_path=str(lora) if lora else None, last_n_tokens_size=N_CTX, verbose=False)
-        announce(f"llamacpp:{model}:{lora}", f"local model: llama.cpp on {model.name}"
+        weights = "float16 rewrite of " if model != source else ""
+        announce(f"llamacpp:{model}:{lora}", f"local model: llama.cpp on {weights}{source.name}"
                                              f"{' + LoRA ' + str(self.adapter) if lora else ''}, {threads.describe()}")
         return llm
 

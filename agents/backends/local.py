@@ -131,8 +131,9 @@ def load_model(model_path: str | None = None, adapter: str | None = None, dtype:
 
 
 def local_backend(model_path: str | None = None, adapter: str | None = None, spec: str = "local",
-                  dtype: str | None = None, engine: str | None = None):
-    """The backend `local:` names: transformers (default) or `engine=llamacpp` on the same GGUF."""
+                  dtype: str | None = None, engine: str | None = None, weights: str | None = None):
+    """The backend `local:` names: transformers (default) or `engine=llamacpp` on the same GGUF (`weights=`:
+    f16, the default, runs its cached float16 rewrite; gguf runs the file as it is)."""
     name = engine or "transformers"
     if name not in ENGINES:
         raise BackendError(f"local backend: engine must be one of {', '.join(ENGINES)}, got '{engine}'")
@@ -141,7 +142,9 @@ def local_backend(model_path: str | None = None, adapter: str | None = None, spe
             raise BackendError("local backend: dtype= is a transformers option; llama.cpp runs the GGUF as it is")
         from practicum.agents.backends.llamacpp import LlamaCppBackend
 
-        return LlamaCppBackend(model_path=model_path, adapter=adapter, spec=spec)
+        return LlamaCppBackend(model_path=model_path, adapter=adapter, spec=spec, weights=weights)
+    if weights is not None:
+        raise BackendError("local backend: weights= is an engine=llamacpp option; transformers uses dtype=")
     return LocalBackend(model_path=model_path, adapter=adapter, spec=spec, dtype=dtype)
 
 

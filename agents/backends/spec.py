@@ -14,7 +14,8 @@ from practicum.agents.backends.scripted_paced import make_paced, pacing_options
 from practicum.errors import BackendError
 
 KINDS = ("local", "openai", "scripted")
-LOCAL_KEYS = {"adapter", "model", "dtype", "engine"}  # dtype=auto|float32|bfloat16, engine=llamacpp: see local.py
+LOCAL_KEYS = {"adapter", "model", "dtype", "engine", "weights"}  # dtype=auto|float32|bfloat16, engine=llamacpp,
+# weights=f16|gguf: see local.py and gguf_weights.py
 OPENAI_KEYS = {"base_url"}
 ROLE_KEYS = {"program"}  # options of the agent spec, not of the backend
 SPEC_HELP = (
@@ -81,7 +82,7 @@ def make_backend(spec: str | BackendSpec, store=None) -> ChatBackend:
             resolved = resolve_adapter(adapter, store)
             adapter, model_path = resolved.path, model_path or resolved.base
         return local_backend(model_path=model_path, adapter=adapter, spec=parsed.text, dtype=parsed.options.get("dtype"),
-                             engine=parsed.options.get("engine"))
+                             engine=parsed.options.get("engine"), weights=parsed.options.get("weights"))
     if parsed.kind == "openai":
         from practicum.agents.backends.openai_chat import OpenAIChatBackend
 
