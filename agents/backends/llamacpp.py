@@ -4,8 +4,9 @@ llama.cpp decodes this Q4_1 model several times faster than transformers on a CP
 vs 16-20 tokens/s on one 2-core machine), which is what a trainee waiting for a student's reply
 feels. It is optional because llama-cpp-python has no binary wheel: `pip install -e ".[llamacpp]"`
 compiles it (4-7 minutes; `CMAKE_ARGS="-DGGML_NATIVE=OFF"` for a portable build). The prompt is
-the same chat template rendered to the same tokens; a peft LoRA adapter is converted to GGUF once
-(lora_gguf.py). Requests run one at a time (no batched decode in llama-cpp-python), each on the
+the same chat template rendered to the same tokens; by default the Q4_1 weights run as a float16
+rewrite made once (gguf_weights.py: prefill 1.8x faster); a peft LoRA adapter is converted to GGUF
+once (lora_gguf.py). Requests run one at a time (no batched decode in llama-cpp-python), each on the
 context whose evaluated tokens share the longest prefix with its prompt, so a teacher and a
 student alternating in one session each keep their own prefix.
 """
