@@ -40,15 +40,18 @@ def quantized_tensor_types(path: Path) -> set[str]:
 
 def weights_for(source: Path, weights: str) -> Path:
     """The GGUF to load: `source` itself (weights=gguf, or already float), else its cached float16 copy."""
-    if check_weights(weights) == "gguf" or not quantized_tensor_types(source):
+    if check_weights(weights) == "gguf":
         return source
     from practicum.config import model_cache_dir
 
     stat = source.stat()
     key = hashlib.sha256(f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:20]
     target = model_cache_dir() / "gguf-f16" / f"{source.stem}-{key}.gguf"
-    if not target.is_file():
-        to_float16(source, target)
+    if target.is_file():
+        return target
+    if not quantized_tensor_types(source):
+        return source
+    to_float16(source, target)
     return target
 
 

@@ -139,7 +139,7 @@ def local_backend(model_path: str | None = None, adapter: str | None = None, spe
         raise BackendError(f"local backend: engine must be one of {', '.join(ENGINES)}, got '{engine}'")
     if name == "llamacpp":
         if dtype not in (None, "auto"):
-            raise BackendError("local backend: dtype= is a transformers option; llama.cpp runs the GGUF as it is")
+            raise BackendError("local backend: dtype= is a transformers option; engine=llamacpp takes weights=f16|gguf")
         from practicum.agents.backends.llamacpp import LlamaCppBackend
 
         return LlamaCppBackend(model_path=model_path, adapter=adapter, spec=spec, weights=weights)
