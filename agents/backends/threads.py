@@ -4,14 +4,19 @@ On a 2-core machine shared with other work, torch's default (one thread per core
 inter-op pool) oversubscribes the CPU: one batch of 8 replies took 58.8 s with 2 threads and
 13.2 s with 1 under load, and single-stream decoding fell from 2.2 to 0.8 tokens/s. So the
 engines take the cores nobody else is using (cores minus the 1-minute load average, rounded,
-at least 1), decided once per process when the first model loads. `PRACTICUM_THREADS=N`
+at least 1), decided once per process when the first model loads. The load this process itself put
+there is not someone else's: a long benchmark or a TUI that has been busy for a minute would
+otherwise count its own work and take 1 thread on an idle 2-core machine (measured: practice p50
+1.40 s with 1 thread against 0.96 s with 2), so its recent share is taken off first (`own_load`). `PRACTICUM_THREADS=N`
 overrides it (then `OMP_NUM_THREADS`, if set); `PRACTICUM_THREADS=auto` is the default.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import threading
+from pathlib import Path
 from dataclasses import dataclass
 
 THREADS_ENV = "PRACTICUM_THREADS"
@@ -28,11 +33,13 @@ class ThreadChoice:
     cores: int
     load: float
     reason: str
+    own: float = 0.0  # the part of `load` this process put there itself (own_load)
 
     def describe(self) -> str:
-        """One line: '1 thread (2 cores, load 7.4: auto)'."""
+        """One line: '1 thread (2 cores, load 7.4: auto)', or '... load 1.0, 0.9 of it this process: ...'."""
         plural = "s" if self.threads != 1 else ""
-        return f"{self.threads} thread{plural} ({self.cores} cores, load {self.load:.1f}: {self.reason})"
+        own = f", {self.own:.1f} of it this process" if self.own >= 0.05 else ""
+        return f"{self.threads} thread{plural} ({self.cores} cores, load {self.load:.1f}{own}: {self.reason})"
 
 
 def usable_cores() -> int:
@@ -49,6 +56,32 @@ def current_load() -> float:
         return os.getloadavg()[0]
     except (AttributeError, OSError):
         return 0.0
+
+
+def own_load(cpu_seconds: float | None = None, alive_seconds: float | None = None) -> float:
+    """This process's share of the 1-minute load average, estimated from its CPU time and age.
+
+    The kernel's 1-minute figure is an exponentially decaying average (time constant 60 s) of runnable
+    tasks; a process that has used `cpu/alive` cores on average for `alive` seconds contributes about
+    that times (1 - e^(-alive/60)). 0.0 where the process's age cannot be read.
+    """
+    if cpu_seconds is None or alive_seconds is None:
+        times = os.times()
+        cpu_seconds = times.user + times.system
+        alive_seconds = _process_age()
+    if not alive_seconds or alive_seconds <= 0:
+        return 0.0
+    return max(0.0, cpu_seconds / alive_seconds) * (1.0 - math.exp(-alive_seconds / 60.0))
+
+
+def _process_age() -> float | None:
+    """Seconds since this process started (Linux /proc), None elsewhere."""
+    try:
+        start_ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])  # field 22
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
 
 
 def _positive_int(name: str) -> int | None:
@@ -68,18 +101,25 @@ def _positive_int(name: str) -> int | None:
     return value
 
 
-def choose_threads(cores: int | None = None, load: float | None = None) -> ThreadChoice:
-    """The thread count to use now: $PRACTICUM_THREADS, else $OMP_NUM_THREADS, else the idle cores."""
+def choose_threads(cores: int | None = None, load: float | None = None, own: float | None = None) -> ThreadChoice:
+    """The thread count to use now: $PRACTICUM_THREADS, else $OMP_NUM_THREADS, else the idle cores.
+
+    `load` and `own` (this process's part of it) are measured when not given; a given load comes with
+    own=0 unless `own` is given too.
+    """
     cores = usable_cores() if cores is None else cores
+    if own is None:
+        own = own_load() if load is None else 0.0
     load = current_load() if load is None else load
+    own = min(own, load)
     forced = _positive_int(THREADS_ENV)
     if forced is not None:
         return ThreadChoice(forced, cores, load, f"{THREADS_ENV}={forced}")
     omp = os.environ.get("OMP_NUM_THREADS", "").strip()
     if omp.isdigit() and int(omp) > 0:
         return ThreadChoice(int(omp), cores, load, f"OMP_NUM_THREADS={omp}")
-    idle = int(cores - load + 0.5)  # a core counts as free when less than half of it is in use
-    return ThreadChoice(max(1, min(cores, idle)), cores, load, "auto: idle cores")
+    idle = int(cores - (load - own) + 0.5)  # a core counts as free when less than half of it is in use
+    return ThreadChoice(max(1, min(cores, idle)), cores, load, "auto: idle cores", own)
 
 
 def apply_threads(choice: ThreadChoice | None = None) -> ThreadChoice:

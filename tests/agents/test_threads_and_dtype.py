@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from practicum.agents.backends.threads import THREADS_ENV, choose_threads
+from practicum.agents.backends.threads import THREADS_ENV, choose_threads, own_load
 from practicum.errors import BackendError
 
 
@@ -22,6 +22,22 @@ def test_auto_threads_take_the_idle_cores_and_never_more_than_the_cores(cores, l
     choice = choose_threads(cores=cores, load=load)
     assert choice.threads == expected and 1 <= choice.threads <= cores
     assert choice.reason.startswith("auto") and f"{cores} cores" in choice.describe()
+
+
+def test_the_load_this_process_made_is_not_counted_as_someone_elses():
+    """A benchmark that kept one core busy for two minutes sees load 1.0 on an idle 2-core machine: all of
+    it its own, so both cores are free; another process's load still counts."""
+    mine = own_load(cpu_seconds=120.0, alive_seconds=120.0)
+    assert 0.85 < mine < 0.9  # 1 core x (1 - e^-2)
+    assert own_load(cpu_seconds=0.1, alive_seconds=120.0) < 0.01  # an idle TUI
+    assert own_load(cpu_seconds=2.0, alive_seconds=2.0) < 0.04  # just started: the average has not moved yet
+    assert choose_threads(cores=2, load=1.0, own=mine).threads == 2
+    assert choose_threads(cores=2, load=1.9, own=mine).threads == 1  # the other core is someone else's
+    assert choose_threads(cores=2, load=0.3, own=0.9).threads == 2  # never more than the load
+    assert "0.9 of it this process" in choose_threads(cores=2, load=1.0, own=mine).describe()
+    assert choose_threads(cores=2, load=1.0).threads == 1  # a given load with no own share is all others'
+    measured = choose_threads(cores=2)
+    assert 0.0 <= measured.own <= measured.load
 
 
 def test_the_documented_variable_overrides_then_omp(monkeypatch):
