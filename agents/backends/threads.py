@@ -7,8 +7,8 @@ engines take the cores nobody else is using (cores minus the 1-minute load avera
 at least 1), decided once per process when the first model loads. The load this process itself put
 there is not someone else's: a long benchmark or a TUI that has been busy for a minute would
 otherwise count its own work and take 1 thread on an idle 2-core machine (measured: practice p50
-1.40 s with 1 thread against 0.96 s with 2), so its recent share is taken off first (`own_load`). `PRACTICUM_THREADS=N`
-overrides it (then `OMP_NUM_THREADS`, if set); `PRACTICUM_THREADS=auto` is the default.
+1.40 s with 1 thread against 0.96 s with 2), so its recent share is taken off first (`own_load`).
+`PRACTICUM_THREADS=N` overrides it (then `OMP_NUM_THREADS`, if set); `PRACTICUM_THREADS=auto` is the default.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from __future__ import annotations
 import math
 import os
 import threading
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 
 THREADS_ENV = "PRACTICUM_THREADS"
 
