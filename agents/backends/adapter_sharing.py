@@ -40,6 +40,8 @@ def attach_adapter(base, path: str | Path) -> str:
     """Load the adapter at `path` beside `base` (once); its layers stay off until `adapter_scope` turns them on."""
     from peft import PeftModel
 
+    from practicum.agents.backends.lean_lora import make_lean
+
     name = adapter_name(path)
     with model_lock(base), _registry_lock:
         wrapper = _wrappers.get(id(base))
@@ -53,6 +55,7 @@ def attach_adapter(base, path: str | Path) -> str:
             wrapper.load_adapter(str(path), adapter_name=name)
         wrapper.eval()
         wrapper.base_model.disable_adapter_layers()
+        make_lean(wrapper)
     return name
 
 

@@ -24,6 +24,7 @@ from practicum.agents.backends.sentence_stop import cut_sentences
 from practicum.errors import BackendError, ModelMissingError
 
 PREFIX_CACHE_ENV = "PRACTICUM_PREFIX_CACHE_MB"
+PLAIN_KERNELS_ENV = "PRACTICUM_PLAIN_KERNELS"  # 1: no packed weights or decode attention (for comparisons)
 DEFAULT_PREFIX_CACHE_MB = 1024
 ENGINES = ("transformers", "llamacpp")
 
@@ -123,11 +124,34 @@ def load_model(model_path: str | None = None, adapter: str | None = None, dtype:
             with warnings.catch_warnings():  # peft 0.21 asks transformers 5 a deprecated question
                 warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
                 model = PeftModel.from_pretrained(model, str(adapter_path))
+            from practicum.agents.backends.lean_lora import make_lean
+
+            make_lean(model)
         model.eval()
+        speedups = _cpu_speedups(model, dtype)
         announce(f"transformers:{dtype}", f"local model: transformers, {dtype} weights ({dtype_reason(dtype)}), "
-                                          f"{threads.describe()}")
+                                          f"{threads.describe()}{speedups}")
         _models[key] = (tokenizer, model)
         return tokenizer, model
+
+
+def _cpu_speedups(model, dtype: str) -> str:
+    """Packed bfloat16 weights, float32 decode attention and fused decode layers for a bfloat16 model; says which."""
+    if dtype == "float32" or os.environ.get(PLAIN_KERNELS_ENV, "").strip() in ("1", "true", "yes"):
+        return ""
+    from practicum.agents.backends.decode_attention import use_decode_attention
+    from practicum.agents.backends.fast_decode_layer import make_fast
+    from practicum.agents.backends.packed_linear import pack_linears
+
+    done = []
+    packed = dtype == "bfloat16" and pack_linears(model) > 0
+    if packed:
+        done.append("packed weights")
+    if use_decode_attention(model):
+        done.append("decode attention")
+        if packed and make_fast(model):
+            done.append("fused decode layers")
+    return f", {' and '.join(done)}" if done else ""
 
 
 def local_backend(model_path: str | None = None, adapter: str | None = None, spec: str = "local",
