@@ -17,6 +17,7 @@ import types
 from dataclasses import dataclass
 
 from practicum.agents.backends.decode_attention import NAME as DECODE_ATTENTION
+from practicum.agents.backends.lean_lora import active_lora, add_lora
 
 
 @dataclass
@@ -60,41 +61,6 @@ def _fuse(layer) -> Fused | None:
                  [(w.data_ptr(), w._version) for w in weights])
 
 
-def _active_lora(module):
-    """The adapters peft would add for `module` (empty: none), or None when peft itself must run."""
-    if not hasattr(module, "lora_A"):
-        return []
-    if module.merged:
-        return None
-    if module.disable_adapters:
-        return []
-    active = [name for name in module.active_adapters if name in module.lora_A]
-    if any(name in module.lora_variant or module.lora_dropout[name].training for name in active):
-        return None
-    return active
-
-
-def _with_lora(result, module, x, active, casts: dict, key: str):
-    """peft's LoRA forward after its base product: (result + sum of B(A(x)) * scaling).to(result dtype).
-
-    `casts` keeps x converted to an adapter's dtype under `key` (which input x is), for projections sharing it.
-    """
-    import torch
-
-    if not active:
-        return result
-    dtype = result.dtype
-    for name in active:
-        a, b = module.lora_A[name], module.lora_B[name]
-        cast = getattr(module, "cast_input_dtype_enabled", True) and x.dtype != a.weight.dtype
-        if cast and (key, a.weight.dtype) not in casts:
-            casts[(key, a.weight.dtype)] = x.to(a.weight.dtype)
-        inputs = casts[(key, a.weight.dtype)] if cast else x
-        delta = torch.nn.functional.linear(torch.nn.functional.linear(inputs, a.weight, a.bias), b.weight, b.bias)
-        result = result + delta * module.scaling[name]
-    return result.to(dtype)
-
-
 def _rotate_half(x):
     import torch
 
@@ -111,7 +77,7 @@ def _fast_forward(self, hidden_states, attention_mask=None, position_ids=None, c
              or self.self_attn.config._attn_implementation != DECODE_ATTENTION or hidden_states.dtype != torch.bfloat16)
     if not stock and (self._fused is None or not self._fused.current()):
         self._fused = _fuse(self)
-    loras = None if stock or self._fused is None else [_active_lora(m) for m in _projections(self)]
+    loras = None if stock or self._fused is None else [active_lora(m) for m in _projections(self)]
     if loras is None or any(active is None for active in loras):
         return self._stock_forward(hidden_states, attention_mask=attention_mask, position_ids=position_ids,
                                    cache=cache, use_cache=use_cache, position_embeddings=position_embeddings, **kwargs)
@@ -125,7 +91,7 @@ def _fast_forward(self, hidden_states, attention_mask=None, position_ids=None, c
     x = self.input_layernorm(hidden_states)
     q, k, v = linear(x, fused.qkv, None, "none", [], "").split(fused.splits, dim=-1)
     casts: dict = {}
-    q, k, v = (_with_lora(p.contiguous(), m, x, a, casts, "attention")
+    q, k, v = (add_lora(p.contiguous(), m, x, a, casts, "attention")
                for p, m, a in zip((q, k, v), (q_proj, k_proj, v_proj), loras))
     q = q.view(batch, 1, -1, attn.head_dim).transpose(1, 2)
     k = k.view(batch, 1, -1, attn.head_dim).transpose(1, 2)
@@ -136,16 +102,16 @@ def _fast_forward(self, hidden_states, attention_mask=None, position_ids=None, c
     keys, values = cache.update(k, v, attn.layer_idx, kwargs=kwargs)
     out, _ = decode_attention(attn, q, keys, values, attention_mask, scaling=attn.scaling)
     out = out.reshape(batch, 1, -1).contiguous()
-    out = _with_lora(linear(out, _base(o_proj)._packed_weight, None, "none", [], ""), o_proj, out, loras[3], casts,
+    out = add_lora(linear(out, _base(o_proj)._packed_weight, None, "none", [], ""), o_proj, out, loras[3], casts,
                      "output")
     hidden = residual + out
     residual = hidden
     x = self.post_attention_layernorm(hidden)
     gate, up = linear(x, fused.gate_up, None, "none", [], "").split(fused.mlp_splits, dim=-1)
-    gate = _with_lora(gate.contiguous(), gate_proj, x, loras[4], casts, "mlp")
-    up = _with_lora(up.contiguous(), up_proj, x, loras[5], casts, "mlp")
+    gate = add_lora(gate.contiguous(), gate_proj, x, loras[4], casts, "mlp")
+    up = add_lora(up.contiguous(), up_proj, x, loras[5], casts, "mlp")
     inner = mlp.act_fn(gate) * up
-    down = _with_lora(linear(inner, _base(down_proj)._packed_weight, None, "none", [], ""), down_proj, inner, loras[6],
+    down = add_lora(linear(inner, _base(down_proj)._packed_weight, None, "none", [], ""), down_proj, inner, loras[6],
                       casts, "down")
     return residual + down
 

@@ -14,25 +14,54 @@ from __future__ import annotations
 import types
 
 
+def active_lora(module):
+    """The adapters peft would add for `module` (empty: none or not a LoRA layer), or None when peft itself must run
+    (merged weights, a variant such as DoRA, dropout in training mode)."""
+    if not hasattr(module, "lora_A"):
+        return []
+    if module.merged:
+        return None
+    if module.disable_adapters:
+        return []
+    active = [name for name in module.active_adapters if name in module.lora_A]
+    if any(name in module.lora_variant or module.lora_dropout[name].training for name in active):
+        return None
+    return active
+
+
+def add_lora(result, module, x, active, casts: dict | None = None, key: str = ""):
+    """peft's LoRA forward after its base product: (result + sum of B(A(x)) * scaling).to(result dtype).
+
+    `casts` (optional) keeps x converted to an adapter's dtype under `key`, for projections sharing that input.
+    """
+    import torch
+
+    if not active:
+        return result
+    casts = {} if casts is None else casts
+    dtype = result.dtype
+    for name in active:
+        a, b = module.lora_A[name], module.lora_B[name]
+        cast = getattr(module, "cast_input_dtype_enabled", True) and x.dtype != a.weight.dtype
+        if cast and (key, a.weight.dtype) not in casts:
+            casts[(key, a.weight.dtype)] = x.to(a.weight.dtype)
+        inputs = casts[(key, a.weight.dtype)] if cast else x
+        delta = torch.nn.functional.linear(torch.nn.functional.linear(inputs, a.weight, a.bias), b.weight, b.bias)
+        result = result + delta * module.scaling[name]
+    return result.to(dtype)
+
+
 def _lean_forward(self, x, *args, **kwargs):
     import torch
 
-    if args or kwargs or self.merged or self.training or torch.is_grad_enabled():
+    if args or kwargs or self.training or torch.is_grad_enabled():
         return self._peft_forward(x, *args, **kwargs)
+    active = active_lora(self)
+    if active is None:
+        return self._peft_forward(x)
     if self.disable_adapters:
         return self.base_layer(x)
-    active = [name for name in self.active_adapters if name in self.lora_A]
-    if any(name in self.lora_variant or self.lora_dropout[name].training for name in active):
-        return self._peft_forward(x)
-    result = self.base_layer(x)
-    dtype = result.dtype
-    for name in active:
-        a, b = self.lora_A[name], self.lora_B[name]
-        cast = getattr(self, "cast_input_dtype_enabled", True) and x.dtype != a.weight.dtype
-        inputs = x.to(a.weight.dtype) if cast else x
-        delta = torch.nn.functional.linear(torch.nn.functional.linear(inputs, a.weight, a.bias), b.weight, b.bias)
-        result = result + delta * self.scaling[name]
-    return result.to(dtype)
+    return add_lora(self.base_layer(x), self, x, active)
 
 
 def make_lean(model) -> int:
