@@ -24,7 +24,7 @@ from practicum.agents.backends.sentence_stop import cut_sentences
 from practicum.errors import BackendError, ModelMissingError
 
 PREFIX_CACHE_ENV = "PRACTICUM_PREFIX_CACHE_MB"
-PLAIN_KERNELS_ENV = "PRACTICUM_PLAIN_KERNELS"  # 1: no packed weights or decode attention (for comparisons)
+PLAIN_KERNELS_ENV = "PRACTICUM_PLAIN_KERNELS"  # 1: no packed weights, decode attention or fused layers (comparisons)
 DEFAULT_PREFIX_CACHE_MB = 1024
 ENGINES = ("transformers", "llamacpp")
 
