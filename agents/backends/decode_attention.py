@@ -11,6 +11,9 @@ anything this does not handle (soft-capping, position biases) go to transformers
 
 from __future__ import annotations
 
+import torch
+from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
 NAME = "practicum_decode"
 
 _registered = False
@@ -19,9 +22,6 @@ _registered = False
 def decode_attention(module, query, key, value, attention_mask, dropout: float = 0.0, scaling: float | None = None,
                      **kwargs):
     """transformers' attention contract: [batch, heads, q, dim] in, ([batch, q, heads, dim], None) out."""
-    import torch
-    from transformers.integrations.sdpa_attention import sdpa_attention_forward
-
     simple = (query.shape[2] == 1 and query.dtype in (torch.bfloat16, torch.float16) and query.device.type == "cpu"
               and not module.training and kwargs.get("softcap") is None and kwargs.get("position_bias") is None
               and key.shape[-1] == value.shape[-1] == query.shape[-1]

@@ -16,7 +16,9 @@ from __future__ import annotations
 import types
 from dataclasses import dataclass
 
-from practicum.agents.backends.decode_attention import NAME as DECODE_ATTENTION
+import torch
+
+from practicum.agents.backends.decode_attention import NAME as DECODE_ATTENTION, decode_attention
 from practicum.agents.backends.lean_lora import active_lora, add_lora
 
 
@@ -46,8 +48,6 @@ def _projections(layer) -> list:
 
 
 def _fuse(layer) -> Fused | None:
-    import torch
-
     q, k, v, o, gate, up, down = (_base(m) for m in _projections(layer))
     for m in (q, k, v, o, gate, up, down):  # every product packed (packed_linear.py), from the weights as they are now
         if getattr(m, "_packed_from", None) != (m.weight.data_ptr(), m.weight._version) or m.bias is not None:
@@ -62,16 +62,12 @@ def _fuse(layer) -> Fused | None:
 
 
 def _rotate_half(x):
-    import torch
-
     half = x.shape[-1] // 2
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
 
 
 def _fast_forward(self, hidden_states, attention_mask=None, position_ids=None, cache=None, use_cache=False,
                   position_embeddings=None, **kwargs):
-    import torch
-
     stock = (hidden_states.shape[1] != 1 or self.training or torch.is_grad_enabled() or cache is None
              or position_embeddings is None or kwargs.get("output_attentions")
              or self.self_attn.config._attn_implementation != DECODE_ATTENTION or hidden_states.dtype != torch.bfloat16)
@@ -81,8 +77,6 @@ def _fast_forward(self, hidden_states, attention_mask=None, position_ids=None, c
     if loras is None or any(active is None for active in loras):
         return self._stock_forward(hidden_states, attention_mask=attention_mask, position_ids=position_ids,
                                    cache=cache, use_cache=use_cache, position_embeddings=position_embeddings, **kwargs)
-    from practicum.agents.backends.decode_attention import decode_attention
-
     linear = torch.ops.mkldnn._linear_pointwise
     fused, attn, mlp = self._fused, self.self_attn, self.mlp
     q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj = _projections(self)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import types
 
+import torch
+
 
 def active_lora(module):
     """The adapters peft would add for `module` (empty: none or not a LoRA layer), or None when peft itself must run
@@ -34,8 +36,6 @@ def add_lora(result, module, x, active, casts: dict | None = None, key: str = ""
 
     `casts` (optional) keeps x converted to an adapter's dtype under `key`, for projections sharing that input.
     """
-    import torch
-
     if not active:
         return result
     casts = {} if casts is None else casts
@@ -52,8 +52,6 @@ def add_lora(result, module, x, active, casts: dict | None = None, key: str = ""
 
 
 def _lean_forward(self, x, *args, **kwargs):
-    import torch
-
     if args or kwargs or self.training or torch.is_grad_enabled():
         return self._peft_forward(x, *args, **kwargs)
     active = active_lora(self)

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import types
 
+import torch
+
 
 def _packed_forward(self, input):
-    import torch
-
     if torch.is_grad_enabled() and (input.requires_grad or self.weight.requires_grad):
         return torch.nn.functional.linear(input, self.weight, self.bias)
     if input.dtype != self.weight.dtype or (self.weight.data_ptr(), self.weight._version) != self._packed_from:
@@ -27,8 +27,6 @@ def _packed_forward(self, input):
 
 def pack_linears(model) -> int:
     """Pack every bfloat16 `nn.Linear` of `model` for inference; return how many (0 where oneDNN cannot)."""
-    import torch
-
     if not torch.backends.mkldnn.is_available():
         return 0
     packed = 0
