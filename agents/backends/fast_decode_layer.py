@@ -6,8 +6,8 @@ still took about 14 ms of a 42 ms step (1 row, 1 thread, AMD EPYC) in module cal
 projections. For a single new token in inference, `make_fast` gives each decoder layer a forward
 that runs the same operations in the same dtypes with q/k/v and gate/up each as one packed product
 (each output column is the same dot product as in the separate products), LoRA additions computed
-as peft computes them (lean_lora.py), the cache updated through its own `update`, and the
-attention through `decode_attention`. Prefill, training, float32 and anything unusual (a merged or
+as peft computes them (lean_lora.py; for q/k/v and for gate/up one product pair per group), the
+cache updated through its own `update`, and the attention through `decode_attention`. Prefill, training, float32 and anything unusual (a merged or
 DoRA adapter, weights changed since packing, attention outputs asked for) run the stock layer.
 """
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 
 from practicum.agents.backends.decode_attention import NAME as DECODE_ATTENTION, decode_attention
-from practicum.agents.backends.lean_lora import active_lora, add_lora
+from practicum.agents.backends.lean_lora import active_lora, add_lora, add_shared_lora
 
 
 @dataclass
@@ -83,10 +83,14 @@ def _fast_forward(self, hidden_states, attention_mask=None, position_ids=None, c
     batch = hidden_states.shape[0]
     residual = hidden_states
     x = self.input_layernorm(hidden_states)
-    q, k, v = linear(x, fused.qkv, None, "none", [], "").split(fused.splits, dim=-1)
+    qkv = linear(x, fused.qkv, None, "none", [], "")
+    shared = add_shared_lora(qkv, [q_proj, k_proj, v_proj], x, loras[:3], self._lora_kept.setdefault("qkv", {}))
     casts: dict = {}
-    q, k, v = (add_lora(p.contiguous(), m, x, a, casts, "attention")
-               for p, m, a in zip((q, k, v), (q_proj, k_proj, v_proj), loras))
+    if shared is not None:
+        q, k, v = shared.split(fused.splits, dim=-1)
+    else:
+        q, k, v = (add_lora(p.contiguous(), m, x, a, casts, "attention")
+                   for p, m, a in zip(qkv.split(fused.splits, dim=-1), (q_proj, k_proj, v_proj), loras))
     q = q.view(batch, 1, -1, attn.head_dim).transpose(1, 2)
     k = k.view(batch, 1, -1, attn.head_dim).transpose(1, 2)
     v = v.view(batch, 1, -1, attn.head_dim).transpose(1, 2)
@@ -101,9 +105,14 @@ def _fast_forward(self, hidden_states, attention_mask=None, position_ids=None, c
     hidden = residual + out
     residual = hidden
     x = self.post_attention_layernorm(hidden)
-    gate, up = linear(x, fused.gate_up, None, "none", [], "").split(fused.mlp_splits, dim=-1)
-    gate = add_lora(gate.contiguous(), gate_proj, x, loras[4], casts, "mlp")
-    up = add_lora(up.contiguous(), up_proj, x, loras[5], casts, "mlp")
+    gate_up = linear(x, fused.gate_up, None, "none", [], "")
+    shared = add_shared_lora(gate_up, [gate_proj, up_proj], x, loras[4:6], self._lora_kept.setdefault("gate_up", {}))
+    if shared is not None:
+        gate, up = shared.split(fused.mlp_splits, dim=-1)
+    else:
+        gate, up = gate_up.split(fused.mlp_splits, dim=-1)
+        gate = add_lora(gate.contiguous(), gate_proj, x, loras[4], casts, "mlp")
+        up = add_lora(up.contiguous(), up_proj, x, loras[5], casts, "mlp")
     inner = mlp.act_fn(gate) * up
     down = add_lora(linear(inner, _base(down_proj)._packed_weight, None, "none", [], ""), down_proj, inner, loras[6],
                       casts, "down")
@@ -131,6 +140,7 @@ def make_fast(model) -> int:
         if fused is None:
             continue
         module._fused = fused
+        module._lora_kept = {}  # stacked LoRA matrices per projection group and adapter (lean_lora.add_shared_lora)
         module._stock_forward = module.forward
         module.forward = types.MethodType(_fast_forward, module)
         count += 1

@@ -7,6 +7,9 @@ active adapters and calls three submodules per layer. `make_lean` gives each LoR
 forward that, for a plain inference call (no gradients, not merged, no variant such as DoRA, no
 extra arguments), computes exactly what peft's does, in the same order and dtypes:
 `(base(x) + B(A(x)) * scaling).to(base dtype)`; every other call goes to peft's own forward.
+`add_shared_lora` computes the additions of projections sharing one input (q/k/v, gate/up) as one
+product pair, for the fused decode layers (fast_decode_layer.py): with the student's adapter a
+decode step of 2 rows took 5 ms more than without it, most of it in 120 small products and casts.
 """
 
 from __future__ import annotations
@@ -49,6 +52,33 @@ def add_lora(result, module, x, active, casts: dict | None = None, key: str = ""
         delta = torch.nn.functional.linear(torch.nn.functional.linear(inputs, a.weight, a.bias), b.weight, b.bias)
         result = result + delta * module.scaling[name]
     return result.to(dtype)
+
+
+def add_shared_lora(result, modules: list, x, actives: list, kept: dict):
+    """peft's LoRA additions for projections that share their input and whose outputs `result` holds side by side
+    (q/k/v, gate/up), as one product pair: the A matrices stacked, the B matrices (times their scaling) block-diagonal.
+    Returns the sum cast back to `result`'s dtype, or None when the projections do not have exactly one adapter in
+    common without biases (then add each with `add_lora`). `kept` holds the stacked matrices between calls, rebuilt
+    when an adapter weight is replaced or changed in place.
+    """
+    if not actives[0] or len(actives[0]) != 1 or any(active != actives[0] for active in actives):
+        return None
+    name = actives[0][0]
+    pairs = [(m.lora_A[name], m.lora_B[name]) for m in modules]
+    if any(a.bias is not None or b.bias is not None for a, b in pairs):
+        return None
+    sources = [(w.data_ptr(), w._version) for a, b in pairs for w in (a.weight, b.weight)]
+    entry = kept.get(name)
+    if entry is None or entry[0] != sources:
+        with torch.no_grad():
+            stacked = torch.cat([a.weight for a, _ in pairs])
+            blocks = torch.block_diag(*[b.weight * m.scaling[name] for (_, b), m in zip(pairs, modules)])
+        entry = kept[name] = (sources, stacked, blocks)
+    _, stacked, blocks = entry
+    if getattr(modules[0], "cast_input_dtype_enabled", True) and x.dtype != stacked.dtype:
+        x = x.to(stacked.dtype)
+    delta = torch.nn.functional.linear(torch.nn.functional.linear(x, stacked), blocks)
+    return (result + delta).to(result.dtype)
 
 
 def _lean_forward(self, x, *args, **kwargs):

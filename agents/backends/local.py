@@ -26,6 +26,7 @@ from practicum.errors import BackendError, ModelMissingError
 PREFIX_CACHE_ENV = "PRACTICUM_PREFIX_CACHE_MB"
 PLAIN_KERNELS_ENV = "PRACTICUM_PLAIN_KERNELS"  # 1: no packed weights, decode attention or fused layers (comparisons)
 DEFAULT_PREFIX_CACHE_MB = 1024
+REPETITION_PENALTY = 1.15
 ENGINES = ("transformers", "llamacpp")
 
 _models: dict[tuple[str, str, str], tuple[object, object]] = {}
@@ -245,16 +246,19 @@ class LocalBackend:
         opts = options[0]
         prompts = [tokenizer.apply_chat_template(m, tokenize=False, add_generation_prompt=True) for m in batch]
         ids = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
-        sampling = opts.temperature > 0
-        kwargs = dict(
-            max_new_tokens=opts.max_tokens,
-            do_sample=sampling,
-            pad_token_id=tokenizer.pad_token_id,
-            repetition_penalty=1.15,
-            return_dict_in_generate=True,
-        )
-        if sampling:
-            kwargs.update(temperature=opts.temperature, top_p=opts.top_p)
+        kwargs = dict(max_new_tokens=opts.max_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id,
+                      return_dict_in_generate=True)
+        if opts.temperature > 0:
+            # transformers' sampling distribution drawn on its top-k candidates only (top_sampling.py): greedy search
+            # then takes the drawn token.
+            from transformers import LogitsProcessorList
+
+            from practicum.agents.backends.top_sampling import TopSampler
+
+            kwargs["logits_processor"] = LogitsProcessorList([
+                TopSampler(opts.temperature, opts.top_p, REPETITION_PENALTY)])
+        else:
+            kwargs["repetition_penalty"] = REPETITION_PENALTY
         seeds = [o.seed for o in options if o.seed is not None]
         start = time.perf_counter()
         from practicum.agents.backends.adapter_sharing import adapter_scope, model_lock, shared_hits

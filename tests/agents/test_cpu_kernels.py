@@ -254,3 +254,34 @@ def test_weights_changed_in_place_after_packing_are_the_ones_used():
     expected = greedy_logits(plain)
     assert_same_decoding(expected, greedy_logits(stock))
     assert_same_decoding(expected, greedy_logits(fast))
+
+
+def test_shared_lora_adds_what_each_projection_adds_and_follows_weight_changes():
+    from practicum.agents.backends.lean_lora import active_lora, add_lora, add_shared_lora
+
+    model = two_adapter_model("bfloat16")
+    attn = model.base_model.model.model.layers[0].self_attn
+    group = [attn.q_proj, attn.k_proj, attn.v_proj]
+    torch.manual_seed(5)
+    x = torch.randn(2, 1, 64).to(torch.bfloat16)
+    kept: dict = {}
+
+    def separate():
+        return torch.cat([add_lora(m.base_layer(x), m, x, active_lora(m)) for m in group], dim=-1)
+
+    def shared():
+        base = torch.cat([m.base_layer(x) for m in group], dim=-1)
+        return add_shared_lora(base, group, x, [active_lora(m) for m in group], kept)
+
+    with torch.inference_mode():
+        model.base_model.set_adapter("first")
+        assert torch.allclose(shared().float(), separate().float(), atol=2e-2, rtol=0)
+        before = shared()
+        with torch.no_grad():
+            attn.k_proj.lora_B["first"].weight.mul_(3.0)  # in place: the stacked copy must follow
+        after = shared()
+        assert torch.allclose(after.float(), separate().float(), atol=2e-2, rtol=0)
+        assert not torch.allclose(after.float(), before.float(), atol=2e-2)
+        model.base_model.set_adapter("second")  # on q and v only: not one adapter common to the group
+        assert add_shared_lora(torch.cat([m.base_layer(x) for m in group], -1), group, x,
+                               [active_lora(m) for m in group], kept) is None
