@@ -37,6 +37,7 @@ def main() -> None:
     parser.add_argument("--val-rows", type=int, default=48, help="validation rows used (the first N)")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: idle cores, PRACTICUM_THREADS)")
     parser.add_argument("--gradient-checkpointing", action="store_true", help="recompute activations in backward")
+    parser.add_argument("--dtype", default="auto", help="base weight dtype (tune lora --dtype): auto, float32, bfloat16")
     parser.add_argument("--batched", action="store_true", help="pad each batch instead of running rows one by one")
     parser.add_argument("--json", action="store_true", help="print one JSON line instead of the table")
     args = parser.parse_args()
@@ -61,7 +62,7 @@ def main() -> None:
         config = LoraTrainConfig(data=str(out), val=str(val), max_steps=args.steps, batch_size=args.batch_size,
                                  eval_every=args.eval_every, threads=args.threads, progress=sys.stderr.isatty() and not args.json,
                                  gradient_checkpointing=args.gradient_checkpointing, row_by_row=not args.batched,
-                                 patience=0)
+                                 patience=0, dtype=args.dtype)
         result = train_lora(config, store=store)
         store.close()
     if args.json:
@@ -72,6 +73,7 @@ def main() -> None:
                           "tokens_per_example": result.manifest["data"]["train_counts"]["tokens"]
                           / max(1, result.manifest["data"]["train_examples"]),
                           "gradient_checkpointing": args.gradient_checkpointing, "row_by_row": not args.batched,
+                          "dtype": result.manifest.get("base_model", {}).get("dtype", args.dtype),
                           "peak_rss_gb_inside": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6}))
         return
     show(result, export_s, args)

@@ -22,6 +22,7 @@ def setup(tiny_llama_dir, **overrides):
     from practicum.tuning.lora.encoding import encode_conversation
     from practicum.tuning.lora.model import load_base, wrap_with_lora
 
+    overrides.setdefault("dtype", "float32")  # the gradient and loss equalities below are float32's
     config = LoraTrainConfig(data="x.jsonl", base=str(tiny_llama_dir), r=4, alpha=8, dropout=0.0, progress=False,
                              target_modules="q_proj,v_proj,up_proj,down_proj", **overrides)
     tokenizer, base, _ = load_base(config)
@@ -143,4 +144,4 @@ def test_validation_loss_counts_every_row_once(tiny_llama_dir, row_by_row):
 
 def model_config(tiny_llama_dir, row_by_row):
     return LoraTrainConfig(data="x.jsonl", base=str(tiny_llama_dir), row_by_row=row_by_row, batch_size=2,
-                           progress=False)
+                           progress=False, dtype="float32")

@@ -41,7 +41,7 @@ def config(tmp_path, tiny_llama_dir, **overrides) -> LoraTrainConfig:
         write_jsonl(data, teacher_rows())
     settings = dict(data=str(data), base=str(tiny_llama_dir), r=4, alpha=8, dropout=0.1, lr=2e-2,
                     target_modules="q_proj,v_proj,up_proj,down_proj,lm_head", batch_size=4, epochs=2,
-                    progress=False, seed=3)
+                    progress=False, seed=3, dtype="float32")  # the exact-arithmetic claims below are float32's
     settings.update(overrides)
     return LoraTrainConfig(**settings)
 
@@ -283,3 +283,32 @@ def test_an_interrupted_run_names_its_checkpoint_and_resumes_from_it(tmp_path, t
     assert resumed.run_id == reference.run_id + 1 and resumed.metrics["steps"] == reference.metrics["steps"]
     got = load_file(str(resumed.adapter_path / "adapter_model.safetensors"))
     assert all(torch.equal(got[k], expected[k]) for k in expected)
+
+
+@pytest.mark.parametrize("flags,expected", [(["avx512_bf16"], "bfloat16"), ([], "float32")])
+def test_auto_dtype_on_the_cpu_is_bfloat16_only_where_the_cpu_has_fast_bfloat16(monkeypatch, flags, expected):
+    import torch
+
+    from practicum.agents.backends import local
+    from practicum.tuning.lora.model import pick_dtype
+
+    monkeypatch.setattr(local, "fast_bfloat16_flags", lambda cpuinfo=None: flags)
+    assert pick_dtype("auto", "cpu") == getattr(torch, expected)
+    assert pick_dtype("float32", "cpu") == torch.float32  # asked for: kept
+
+
+def test_bfloat16_training_keeps_the_base_and_trains_float32_lora_weights(tmp_path, tiny_llama_dir, runs_db):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    cfg = config(tmp_path, tiny_llama_dir, epochs=6, val_fraction=0.25, dtype="bfloat16")
+    snapshot = AutoModelForCausalLM.from_pretrained(str(tiny_llama_dir), dtype=torch.bfloat16).state_dict()
+
+    result = train_lora(cfg, store=runs_db)
+
+    trained_base = base_params(result.model)
+    assert all(trained_base[k].dtype == torch.bfloat16 and torch.equal(trained_base[k], snapshot[k]) for k in snapshot)
+    lora = [p for n, p in result.model.named_parameters() if "lora_" in n]
+    assert lora and all(p.dtype == torch.float32 for p in lora)
+    assert result.manifest["dtype"] == "bfloat16"
+    assert result.metrics["best_val_loss"] < result.metrics["initial_val_loss"]

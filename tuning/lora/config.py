@@ -80,7 +80,8 @@ class LoraTrainConfig:
                                   "activations are held at once.")
     gradient_checkpointing: bool = _opt(False, "Recompute each layer's activations in the backward pass instead "
                                                "of keeping them: less memory, about a third more compute.")
-    dtype: str = _opt("auto", "Weight dtype of the base: float32 on CPU, bfloat16 on CUDA when supported.",
+    dtype: str = _opt("auto", "Weight dtype of the base (LoRA weights stay float32): auto is bfloat16 on CUDA when "
+                              "supported and on CPUs with AMX or AVX512-BF16, float32 elsewhere.",
                       choices=DTYPE_CHOICES)
     output: str | None = _opt(None, "Directory for the adapter (default: $PRACTICUM_HOME/adapters/<run id>).")
     resume: str | None = _opt(None, "Continue from a checkpoint directory (or a run directory: its latest "
