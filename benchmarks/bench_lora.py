@@ -37,7 +37,8 @@ def main() -> None:
     parser.add_argument("--val-rows", type=int, default=48, help="validation rows used (the first N)")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: idle cores, PRACTICUM_THREADS)")
     parser.add_argument("--gradient-checkpointing", action="store_true", help="recompute activations in backward")
-    parser.add_argument("--dtype", default="auto", help="base weight dtype (tune lora --dtype): auto, float32, bfloat16")
+    parser.add_argument("--dtype", default="auto",
+                        help="base weight dtype, as tune lora --dtype: auto, float32, bfloat16")
     parser.add_argument("--batched", action="store_true", help="pad each batch instead of running rows one by one")
     parser.add_argument("--json", action="store_true", help="print one JSON line instead of the table")
     args = parser.parse_args()

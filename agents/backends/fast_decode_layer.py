@@ -7,8 +7,9 @@ projections. For a single new token in inference, `make_fast` gives each decoder
 that runs the same operations in the same dtypes with q/k/v and gate/up each as one packed product
 (each output column is the same dot product as in the separate products), LoRA additions computed
 as peft computes them (lean_lora.py; for q/k/v and for gate/up one product pair per group), the
-cache updated through its own `update`, and the attention through `decode_attention`. Prefill, training, float32 and anything unusual (a merged or
-DoRA adapter, weights changed since packing, attention outputs asked for) run the stock layer.
+cache updated through its own `update`, and the attention through `decode_attention`. Prefill,
+training, float32 and anything unusual (a merged or DoRA adapter, weights changed since packing,
+attention outputs asked for) run the stock layer.
 """
 
 from __future__ import annotations
