@@ -8,7 +8,9 @@ otherwise, so the base still answers as the raw model for everyone else.
 The fidelity gate asks for the same prompt k times in one batch; `shared_hits` looks each distinct
 prompt up in the prefix cache once and, when a repeated prompt is not cached, prefills it once
 (all but its last token), so the k candidates decode from the same states instead of prefilling k
-copies.
+copies. Prompts of unequal uncached lengths in one batch are prefilled one by one as well: left
+padding made 23% of the prefilled tokens of 8 concurrent sessions padding (7,471 against 5,768), and
+a prompt of hundreds of tokens fills the matrix products on its own.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
+PADDING_ALONE = 0.1  # prefill a batch's prompts one by one once a padded prefill would be this much padding
 _registry_lock = threading.Lock()
 _wrappers: dict[int, object] = {}  # id(base model) -> its PeftModel wrapper
 _locks: dict[int, threading.RLock] = {}
@@ -88,9 +91,10 @@ def shared_hits(prefix_cache, model, ids: list[list[int]], counters: dict | None
         key = tuple(row)
         if key not in found:
             found[key] = prefix_cache.take(row)
+    alone = _padding_share(counts, found) >= PADDING_ALONE  # prompts of unequal fresh lengths: no padded prefill
     for key, n in counts.items():
         hit = found[key]
-        if n > 1 and len(key) > 1 and (hit is None or len(hit.ids) < len(key) - 1):
+        if (n > 1 or alone) and len(key) > 1 and (hit is None or len(hit.ids) < len(key) - 1):
             keys, values = _prefill(model, list(key[:-1]), hit)
             if counters is not None:
                 fresh = len(key) - 1 - (len(hit.ids) if hit is not None else 0)
@@ -98,6 +102,15 @@ def shared_hits(prefix_cache, model, ids: list[list[int]], counters: dict | None
                 counters["shared_prefill_row_tokens"] = counters.get("shared_prefill_row_tokens", 0) + fresh * n
             found[key] = Entry(key[:-1], keys, values)
     return [found[tuple(row)] for row in ids]
+
+
+def _padding_share(counts: Counter, found: dict) -> float:
+    """The share of a padded batch prefill that would be padding: every row prefills as many tokens as the row with
+    the most uncached tokens (a repeated prompt counts once, as it is prefilled once)."""
+    fresh = [len(key) - (len(found[key].ids) if found[key] is not None else 0) for key in counts]
+    if len(fresh) < 2 or max(fresh) <= 1:
+        return 0.0
+    return 1 - sum(fresh) / (len(fresh) * max(fresh))
 
 
 def _prefill(model, ids: list[int], hit=None):

@@ -29,9 +29,14 @@ def chat(text):
     return [{"role": "system", "content": "You are a helpful teacher."}, {"role": "user", "content": text}]
 
 
-def test_batch_with_left_padding_matches_single_requests(backend):
+@pytest.mark.parametrize("alone", [True, False], ids=["prompts-prefilled-alone", "padded-prefill"])
+def test_batch_with_left_padding_matches_single_requests(backend, monkeypatch, alone):
+    from practicum.agents.backends import adapter_sharing
+
+    monkeypatch.setattr(adapter_sharing, "PADDING_ALONE", 0.1 if alone else 2.0)  # 2.0: never alone, always padded
     prompts = [chat("What is 2 + 3?"), chat("Name a planet in our solar system, please, in one word."), chat("Hi")]
     singles = [backend.complete(p, GREEDY) for p in prompts]
+    backend.prefix_cache.clear()  # the batch prefills its prompts itself (alone or left-padded), not from the cache
     batch = backend.complete_batch(prompts, GREEDY)
     assert [c.text for c in batch] == [c.text for c in singles]
     assert all(c.text for c in batch)
