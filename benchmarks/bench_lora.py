@@ -74,10 +74,16 @@ def main() -> None:
                           "tokens_per_example": result.manifest["data"]["train_counts"]["tokens"]
                           / max(1, result.manifest["data"]["train_examples"]),
                           "gradient_checkpointing": args.gradient_checkpointing, "row_by_row": not args.batched,
-                          "dtype": result.manifest.get("dtype", args.dtype),
+                          "dtype": result.manifest.get("dtype", args.dtype), "threads": _threads(),
                           "peak_rss_gb_inside": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6}))
         return
     show(result, export_s, args)
+
+
+def _threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
 
 
 def show(result, export_s: float, args) -> None:

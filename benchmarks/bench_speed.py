@@ -172,9 +172,14 @@ def batched(concurrencies: list[int], sessions: int, turns: int) -> list[dict]:
 
 def lora(steps: int, batch_size: int, extra: list[str]) -> dict:
     """bench_lora.py --json in a child process; its peak RSS from outside (RUSAGE_CHILDREN)."""
+    from practicum.agents.backends.threads import choose_threads
+
     before = os.getloadavg()[0]
+    # The child would count the load this benchmark left (single stream, practice) as someone else's work; the
+    # threads are chosen here, where that share is known to be this process's own.
+    threads = [] if "--threads" in extra else ["--threads", str(choose_threads().threads)]
     command = [sys.executable, str(HERE / "bench_lora.py"), "--steps", str(steps), "--batch-size", str(batch_size),
-               "--val-rows", "4", "--eval-every", "0", "--json", *extra]
+               "--val-rows", "4", "--eval-every", "0", "--json", *threads, *extra]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode:
         return {"error": (done.stderr or done.stdout).strip().splitlines()[-1:]}
