@@ -59,14 +59,12 @@ def pick_dtype(wanted: str, device: str):
     AVX512-BF16 (where the local engine runs the adapter in bfloat16 too), float32 elsewhere."""
     import torch
 
-    from practicum.agents.backends.local import fast_bfloat16_flags
+    from practicum.agents.backends.local import default_dtype
 
     if wanted == "auto":
         if device == "cuda" and torch.cuda.is_bf16_supported():
             return torch.bfloat16
-        if device == "cpu" and fast_bfloat16_flags():
-            return torch.bfloat16
-        return torch.float32
+        return getattr(torch, default_dtype()) if device == "cpu" else torch.float32
     return getattr(torch, wanted)
 
 
