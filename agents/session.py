@@ -35,8 +35,11 @@ class SessionOptions:
     loop_window: int = 4  # a speaker repeating one of its last N utterances ends the session
     teacher_options: GenerationOptions = field(
         default_factory=lambda: GenerationOptions(max_tokens=60, temperature=ROLE_TEMPERATURE))
+    # The student stops at its first finished sentence the fidelity gate accepts (agents/backends/sentence_stop.py;
+    # `sentences=off` in its spec: no budget): replies in about half the time, as human-like by the fidelity
+    # replay (README, "The student").
     student_options: GenerationOptions = field(
-        default_factory=lambda: GenerationOptions(max_tokens=48, temperature=ROLE_TEMPERATURE))
+        default_factory=lambda: GenerationOptions(max_tokens=48, temperature=ROLE_TEMPERATURE, max_sentences=1))
 
 
 @dataclass
@@ -93,13 +96,31 @@ class AgentSpeaker:
 
         With a sentence budget (`sentences=N` in the spec: `options.max_sentences`), a role with a
         `sentence_budget` adjusts it per turn (the student: one more once it may say the answer);
-        local engines stop decoding there.
+        local engines stop decoding there. A gated speaker adds the gate's verdict as the budget's
+        acceptance check: a reply goes on past its budget while the gate would refuse what it has said.
         """
         update: dict = {"seed": seed}
         budget = getattr(self.module, "sentence_budget", None)
         if callable(budget):
             update["max_sentences"] = budget(scenario, history, self.options.max_sentences)
+        if (self.gate or self.best_of > 1) and update.get("max_sentences", self.options.max_sentences):
+            update["accept"] = self._gate_accepts(scenario, list(history))
         return self.module.messages(scenario, history), self.options.model_copy(update=update)
+
+    def _gate_accepts(self, scenario: Scenario, history: list[Turn]):
+        """The fidelity gate's verdict on one reply so far, cleaned as `accept_many` cleans it."""
+        from practicum.agents.fidelity_gate import check
+
+        knowledge = getattr(self.module, "knowledge_state_for", None)
+        state = knowledge(scenario, history) if callable(knowledge) else None
+        role, clean = self.role, self.module.clean
+
+        def accepts(text: str) -> bool:
+            if role == TEACHER:
+                text = re.sub(re.escape(END_MARKER), "", text, flags=re.I)
+            return check(clean(text, scenario), role, scenario, history, state).clean
+
+        return accepts
 
     def candidate_options(self, options: GenerationOptions) -> list[GenerationOptions]:
         """One options object per candidate: seeds step apart so each candidate samples on its own."""

@@ -54,7 +54,8 @@ class AgentSpec:
     gate: int | None = None  # `gate=`: candidates per turn (0: gate off); None: DEFAULT_GATE
     state: bool = True  # `state=off`: the student runs without its knowledge-state directive
     best_of: int | None = None  # `best_of=`: candidates ranked by the judge per turn (1: off); None: the role's default
-    sentences: int | None = None  # `sentences=`: stop each reply after this many sentences (sentence_stop.py); None: no budget
+    sentences: int | None = None  # `sentences=`: stop each reply after this many sentences (sentence_stop.py); None: the
+    # options' own budget (the student's default: 1), 0: `sentences=off`, no budget
 
     @property
     def is_human(self) -> bool:
@@ -99,7 +100,7 @@ def _best_of(value: str | None, spec: str) -> int | None:
 
 
 def _sentences(value: str | None, spec: str) -> int | None:
-    return _count_option(value, spec, "sentences", 1, 8, None, "sentences")
+    return _count_option(value, spec, "sentences", 1, 8, 0, "sentences")
 
 
 def _gate(value: str | None, spec: str) -> int | None:
@@ -221,7 +222,7 @@ class SpeakerBuilder:
         best_of = parsed.best_of if parsed.best_of is not None else default_best_of(backend, role, self._make_ranker)
         ranker = self.ranker(role, parsed.text) if best_of > 1 else None
         if parsed.sentences is not None:
-            options = (options or GenerationOptions()).model_copy(update={"max_sentences": parsed.sentences})
+            options = (options or GenerationOptions()).model_copy(update={"max_sentences": parsed.sentences or None})
         return AgentSpeaker(module, backend, options, spec=parsed.text, gate=gate, best_of=best_of, ranker=ranker)
 
     def ranker(self, role: str, spec: str = ""):

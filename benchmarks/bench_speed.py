@@ -10,8 +10,9 @@
    default dtype and float32 when they differ.
 2. Batched generation at 1/4/8/16 concurrent sessions in the default dtype (benchmarks/generation.py).
 3. Practice: the student's reply latency (p50/p95) with the default agents, the way the TUI asks it
-   (a trainee's fixed teacher lines, `local` student, default options), with a one-sentence budget
-   (`local:sentences=1`), and on each engine.
+   (a trainee's fixed teacher lines, `local` student, default options: its first sentence the fidelity
+   gate accepts), without a sentence budget (`local:sentences=off`, the student before 2026-12-04),
+   and on each engine.
 4. LoRA: seconds per optimizer step and peak resident memory of `benchmarks/bench_lora.py --json`
    (MathDial teacher rows, 3 steps, batch 2), measured from outside its process.
 """
@@ -199,8 +200,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lora-steps", type=int, default=3, help="LoRA optimizer steps")
     parser.add_argument("--lora-extra", nargs="*", default=[], help="extra bench_lora.py options, e.g. --gradient-checkpointing")
     parser.add_argument("--practice-specs", nargs="+", default=None,
-                        help="student specs to time in practice (default: local, local:sentences=1, and with the "
-                             "llamacpp extra local:engine=llamacpp with and without sentences=1 and weights=gguf)")
+                        help="student specs to time in practice (default: local, local:sentences=off, and with the "
+                             "llamacpp extra local:engine=llamacpp with and without sentences=off and weights=gguf)")
     parser.add_argument("--skip-llamacpp", action="store_true", help="do not compare with llama.cpp")
     parser.add_argument("--skip-practice", action="store_true", help="skip the practice latency part")
     parser.add_argument("--skip-batched", action="store_true", help="skip the batched generation part")
@@ -221,8 +222,8 @@ def main(argv: list[str] | None = None) -> None:
     if not args.skip_practice:
         table = Table("engine", "replies", "p50 s", "p95 s", "mean tokens", "load avg",
                       title="Practice: student reply latency (default student agent and options, prefix cache on)")
-        llama = ["local:engine=llamacpp", "local:engine=llamacpp,sentences=1", "local:engine=llamacpp,weights=gguf"]
-        specs = args.practice_specs or (["local", "local:sentences=1"]
+        llama = ["local:engine=llamacpp", "local:engine=llamacpp,sentences=off", "local:engine=llamacpp,weights=gguf"]
+        specs = args.practice_specs or (["local", "local:sentences=off"]
                                         + (llama if any("llama" in name for name in found) else []))
         for r in practice_latency(specs, args.practice_turns):
             table.add_row(r["engine"], str(r["replies"]), f"{r['p50']:.2f}", f"{r['p95']:.2f}",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Callable, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,6 +22,9 @@ class GenerationOptions(BaseModel):
     seed: int | None = None
     stop: list[str] = Field(default_factory=list)
     max_sentences: int | None = Field(None, ge=1)  # stop after this many finished sentences (sentence_stop.py)
+    # With max_sentences: the fidelity gate's verdict on the reply so far; the budget ends at the first finished
+    # sentence it accepts (sentence_stop.py). Set per turn by a gated speaker, never stored or sent anywhere.
+    accept: Callable[[str], bool] | None = Field(None, exclude=True, repr=False)
 
 
 @dataclass

@@ -177,7 +177,7 @@ class LlamaCppBackend:
         for stop in opts.stop:
             if stop and stop in text:
                 text = text[: text.index(stop)]
-        text = cut_sentences(text, opts.max_sentences)
+        text = cut_sentences(text, opts.max_sentences, opts.accept)
         elapsed = time.perf_counter() - start
         c = self.counters
         c["requests"] += 1
@@ -240,7 +240,8 @@ def _decode(llm, tokens: list[int], opts: GenerationOptions, budget: int) -> lis
             break
         out.append(token)
         seen[token] = True
-        if opts.max_sentences and reached(llm.detokenize(out).decode("utf-8", "replace"), opts.max_sentences):
+        if opts.max_sentences and reached(llm.detokenize(out).decode("utf-8", "replace"), opts.max_sentences,
+                                             opts.accept):
             break
         if len(out) < budget:
             llm.eval([token])

@@ -271,7 +271,8 @@ class LocalBackend:
             if opts.max_sentences:
                 from practicum.agents.backends.sentence_stop import transformers_criteria
 
-                kwargs["stopping_criteria"] = transformers_criteria(tokenizer, input_ids.shape[1], opts.max_sentences)
+                kwargs["stopping_criteria"] = transformers_criteria(tokenizer, input_ids.shape[1], opts.max_sentences,
+                                                                    [o.accept for o in options])
             if seeds:
                 # One generator per batch: reproducible for the same batch composition and seeds.
                 torch.manual_seed(sum(seeds) % (2**63))
@@ -290,7 +291,7 @@ class LocalBackend:
             for stop in opt.stop:
                 if stop and stop in text:
                     text = text[: text.index(stop)]
-            text = cut_sentences(text, opt.max_sentences)
+            text = cut_sentences(text, opt.max_sentences, opt.accept)
             completions.append(
                 Completion(
                     text=text.strip(),

@@ -87,7 +87,7 @@ class OpenAIChatBackend:
             raise BackendError(f"{self._where} returned no choices for model {self.model!r}")
         usage = response.usage
         return Completion(
-            text=cut_sentences(response.choices[0].message.content or "", options.max_sentences),
+            text=cut_sentences(response.choices[0].message.content or "", options.max_sentences, options.accept),
             usage=Usage(
                 prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
                 completion_tokens=getattr(usage, "completion_tokens", 0) or 0,

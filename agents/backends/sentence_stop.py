@@ -7,11 +7,22 @@ words ("Oh.", "Yes!", "I see.") does not use up the budget, so an acknowledgemen
 whole reply. Local engines stop decoding a row at its budget (the next word is the one token spent
 past it); the OpenAI backend's text is cut to it, so `GenerationOptions.max_sentences` means the
 same thing on every model backend (scripted replies are used as queued).
+
+A budget may carry an acceptance check (`GenerationOptions.accept`: the fidelity gate's verdict on the
+reply so far, set by a gated speaker): the reply then stops at the first finished sentence from the
+N-th on that the check accepts, so a first sentence the gate would refuse ("I think I need to find
+the total.", off the problem) is followed by another instead of ending the reply; a reply no prefix
+of which is accepted runs to its token cap and is left to the gate. Rows sharing one check are one
+turn's candidates: the first of them to be accepted ends them all (the others have nothing the gate
+would keep yet), so a turn waits for its fastest good candidate, not its slowest.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Callable
+
+Accept = Callable[[str], bool]
 
 BOUNDARY = re.compile(r"[.!?]+[\"')\]]*\s+(?=\S)")
 MIN_WORDS = 4
@@ -26,32 +37,58 @@ def _ends(text: str):
             start = match.end()
 
 
-def cut_sentences(text: str, limit: int | None) -> str:
-    """`text` up to the end of its `limit`-th finished sentence (all of it when it has fewer or no limit)."""
+def budget_cut(text: str, limit: int | None, accept: Accept | None = None) -> str | None:
+    """`text` up to where its budget ends (the `limit`-th finished sentence, or the first after it that `accept`
+    takes), or None when the budget is not used up yet (no limit: None)."""
     if not limit:
-        return text
+        return None
     for count, end in enumerate(_ends(text), start=1):
-        if count >= limit:
+        if count >= limit and (accept is None or accept(text[:end].rstrip())):
             return text[:end].rstrip()
-    return text
+    return None
 
 
-def reached(text: str, limit: int | None) -> bool:
-    """True when `text` has finished `limit` sentences and started the next."""
-    return bool(limit) and sum(1 for _ in _ends(text)) >= limit
+def cut_sentences(text: str, limit: int | None, accept: Accept | None = None) -> str:
+    """`text` cut where its budget ends (all of it when the budget is not used up or there is no limit)."""
+    cut = budget_cut(text, limit, accept)
+    return text if cut is None else cut
 
 
-def transformers_criteria(tokenizer, prompt_width: int, limit: int):
-    """A transformers stopping-criteria list that marks a row done once its reply has finished `limit` sentences."""
+def reached(text: str, limit: int | None, accept: Accept | None = None) -> bool:
+    """True when `text` has used up its budget (finished `limit` sentences, one `accept` takes, and started the next)."""
+    return budget_cut(text, limit, accept) is not None
+
+
+def transformers_criteria(tokenizer, prompt_width: int, limit: int, accepts: list[Accept | None] | None = None):
+    """A transformers stopping-criteria list that marks a row done once its reply has used up its budget
+    (`accepts`: one acceptance check per row, or None)."""
     import torch
     from transformers import StoppingCriteria, StoppingCriteriaList
 
     class SentenceBudget(StoppingCriteria):
-        """Per-row check on the decoded reply so far; rows already done stay done."""
+        """Per-row check on the decoded reply so far; rows already done stay done. With acceptance checks a row is
+        checked again only when its count of finished sentences grew."""
+
+        def __init__(self):
+            self.done: dict[int, bool] = {}
+            self.counted: dict[int, int] = {}
 
         def __call__(self, input_ids, scores, **kwargs):
-            done = [reached(tokenizer.decode(row, skip_special_tokens=True), limit)
-                    for row in input_ids[:, prompt_width:].tolist()]
-            return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
+            for row, ids in enumerate(input_ids[:, prompt_width:].tolist()):
+                if self.done.get(row):
+                    continue
+                text = tokenizer.decode(ids, skip_special_tokens=True)
+                accept = accepts[row] if accepts else None
+                if accept is None:
+                    self.done[row] = reached(text, limit)
+                    continue
+                count = sum(1 for _ in _ends(text))
+                if count != self.counted.get(row):
+                    self.counted[row] = count
+                    if reached(text, limit, accept):  # accepted: this turn's other candidates stop too
+                        for other, check in enumerate(accepts):
+                            self.done[other] = self.done.get(other) or check is accept
+            flags = [bool(self.done.get(row)) for row in range(input_ids.shape[0])]
+            return torch.tensor(flags, dtype=torch.bool, device=input_ids.device)
 
     return StoppingCriteriaList([SentenceBudget()])
