@@ -54,8 +54,9 @@ class AgentSpec:
     gate: int | None = None  # `gate=`: candidates per turn (0: gate off); None: DEFAULT_GATE
     state: bool = True  # `state=off`: the student runs without its knowledge-state directive
     best_of: int | None = None  # `best_of=`: candidates ranked by the judge per turn (1: off); None: the role's default
-    sentences: int | None = None  # `sentences=`: stop each reply after this many sentences (sentence_stop.py); None: the
-    # options' own budget (the student's default: 1), 0: `sentences=off`, no budget
+    # `sentences=`: stop each reply after this many sentences (sentence_stop.py); None: the options' own budget
+    # (the student's default: 1); 0: `sentences=off`, no budget
+    sentences: int | None = None
 
     @property
     def is_human(self) -> bool:

@@ -55,7 +55,8 @@ def cut_sentences(text: str, limit: int | None, accept: Accept | None = None) ->
 
 
 def reached(text: str, limit: int | None, accept: Accept | None = None) -> bool:
-    """True when `text` has used up its budget (finished `limit` sentences, one `accept` takes, and started the next)."""
+    """True when `text` has used up its budget (finished `limit` sentences, one that `accept` takes, and started
+    the next)."""
     return budget_cut(text, limit, accept) is not None
 
 
