@@ -10,7 +10,8 @@ from practicum.commands.common import console, err_console, open_store, print_tu
 
 SPEC_FORMS = ("local (the role's packaged LoRA adapter), local:adapter=none (the raw model), local:adapter=RUN|PATH (LoRA), local:program=RUN|PATH (DSPy program), "
               "local:engine=llamacpp (llama.cpp, extra [llamacpp]; weights=gguf runs the Q4_1 file as it is), "
-              "local:sentences=N (stop after N sentences), openai:MODEL, "
+              "local:sentences=N|off (stop after N sentences; the student's default is its first sentence the "
+              "fidelity gate accepts), openai:MODEL, "
               "scripted, or 'human' to type")
 
 
