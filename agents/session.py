@@ -103,7 +103,8 @@ class AgentSpeaker:
         budget = getattr(self.module, "sentence_budget", None)
         if callable(budget):
             update["max_sentences"] = budget(scenario, history, self.options.max_sentences)
-        if (self.gate or self.best_of > 1) and update.get("max_sentences", self.options.max_sentences):
+        if self.gate and self.best_of <= 1 and update.get("max_sentences", self.options.max_sentences):
+            # (best-of keeps the plain budget: its ranker wants every candidate, not the first one accepted)
             update["accept"] = self._gate_accepts(scenario, list(history))
         return self.module.messages(scenario, history), self.options.model_copy(update=update)
 
@@ -116,9 +117,8 @@ class AgentSpeaker:
         role, clean = self.role, self.module.clean
 
         def accepts(text: str) -> bool:
-            if role == TEACHER:
-                text = re.sub(re.escape(END_MARKER), "", text, flags=re.I)
-            return check(clean(text, scenario), role, scenario, history, state).clean
+            return check(clean(_without_end_marker(text) if role == TEACHER else text, scenario), role, scenario,
+                         history, state).clean
 
         return accepts
 
@@ -141,7 +141,7 @@ class AgentSpeaker:
             text = completion.text
             end = self.role == TEACHER and END_MARKER.lower() in text.lower()
             if end:
-                text = re.sub(re.escape(END_MARKER), "", text, flags=re.I)
+                text = _without_end_marker(text)
             texts.append(self.module.clean(text, scenario))
             ends.append(end)
         metadata, state = {}, None
@@ -217,6 +217,10 @@ class HumanSpeaker:
         if text.lower() == HUMAN_END:
             return Reply(text="", model="human", ends_session=True)
         return Reply(text=text, model="human")
+
+
+def _without_end_marker(text: str) -> str:
+    return re.sub(re.escape(END_MARKER), "", text, flags=re.I)
 
 
 def _normalize(text: str) -> str:

@@ -129,6 +129,10 @@ def test_a_gated_speaker_sends_the_gates_verdict_as_the_budgets_check():
     assert ungated.request(scenario, history, seed=3)[1].accept is None
     no_budget = builder.speaker("student", "local:sentences=off", SessionOptions().student_options)
     assert no_budget.request(scenario, history, seed=3)[1].accept is None
+    from practicum.agents.session import AgentSpeaker
+
+    ranked = AgentSpeaker(gated.module, gated.backend, gated.options, gate=2, best_of=2, ranker=object())
+    assert ranked.request(scenario, history, seed=3)[1].accept is None  # best-of's ranker wants every candidate
 
 
 @pytest.mark.model
