@@ -19,7 +19,7 @@ from pathlib import Path
 
 from practicum.agents.backends.base import Completion, GenerationOptions, Message, Usage
 from practicum.agents.backends.gguf_weights import check_weights, weights_for
-from practicum.agents.backends.sentence_stop import cut_sentences, reached
+from practicum.agents.backends.sentence_stop import cut_sentences, finished_sentences, reached
 from practicum.errors import BackendError, ModelMissingError
 
 INSTALL_HINT = 'pip install -e ".[llamacpp]"  (compiles llama-cpp-python, 4-7 minutes)'
@@ -220,7 +220,7 @@ def _decode(llm, tokens: list[int], opts: GenerationOptions, budget: int) -> lis
     rng = np.random.default_rng(opts.seed)
     seen = np.zeros(llm.n_vocab(), dtype=bool)
     seen[tokens] = True
-    eos, out = llm.token_eos(), []
+    eos, out, counted = llm.token_eos(), [], 0
     for _ in range(budget):
         logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),)).astype(np.float64)
         picked = logits[seen]
@@ -240,9 +240,13 @@ def _decode(llm, tokens: list[int], opts: GenerationOptions, budget: int) -> lis
             break
         out.append(token)
         seen[token] = True
-        if opts.max_sentences and reached(llm.detokenize(out).decode("utf-8", "replace"), opts.max_sentences,
-                                             opts.accept):
-            break
+        if opts.max_sentences:
+            text = llm.detokenize(out).decode("utf-8", "replace")
+            count = finished_sentences(text)
+            if count != counted:  # the budget (and its acceptance check) can only change with a new sentence
+                counted = count
+                if reached(text, opts.max_sentences, opts.accept):
+                    break
         if len(out) < budget:
             llm.eval([token])
     return out

@@ -37,6 +37,11 @@ def _ends(text: str):
             start = match.end()
 
 
+def finished_sentences(text: str) -> int:
+    """How many finished sentences of MIN_WORDS or more `text` has (what a budget counts)."""
+    return sum(1 for _ in _ends(text))
+
+
 def budget_cut(text: str, limit: int | None, accept: Accept | None = None) -> str | None:
     """`text` up to where its budget ends (the `limit`-th finished sentence, or the first after it that `accept`
     takes), or None when the budget is not used up yet (no limit: None)."""
@@ -83,7 +88,7 @@ def transformers_criteria(tokenizer, prompt_width: int, limit: int, accepts: lis
                 if accept is None:
                     self.done[row] = reached(text, limit)
                     continue
-                count = sum(1 for _ in _ends(text))
+                count = finished_sentences(text)
                 if count != self.counted.get(row):
                     self.counted[row] = count
                     if reached(text, limit, accept):  # accepted: this turn's other candidates stop too
