@@ -72,8 +72,8 @@ def transformers_criteria(tokenizer, prompt_width: int, limit: int, accepts: lis
     from transformers import StoppingCriteria, StoppingCriteriaList
 
     class SentenceBudget(StoppingCriteria):
-        """Per-row check on the decoded reply so far; rows already done stay done. With acceptance checks a row is
-        checked again only when its count of finished sentences grew."""
+        """Per-row check on the decoded reply so far, made again only when the row finished another sentence (the
+        budget cannot change in between); rows already done stay done."""
 
         def __init__(self):
             self.done: dict[int, bool] = {}
@@ -84,14 +84,14 @@ def transformers_criteria(tokenizer, prompt_width: int, limit: int, accepts: lis
                 if self.done.get(row):
                     continue
                 text = tokenizer.decode(ids, skip_special_tokens=True)
-                accept = accepts[row] if accepts else None
-                if accept is None:
-                    self.done[row] = reached(text, limit)
-                    continue
                 count = finished_sentences(text)
-                if count != self.counted.get(row):
-                    self.counted[row] = count
-                    if reached(text, limit, accept):  # accepted: this turn's other candidates stop too
+                if count == self.counted.get(row):
+                    continue
+                self.counted[row] = count
+                accept = accepts[row] if accepts else None
+                if reached(text, limit, accept):
+                    self.done[row] = True
+                    if accept is not None:  # accepted: this turn's other candidates (same check) stop too
                         for other, check in enumerate(accepts):
                             self.done[other] = self.done.get(other) or check is accept
             flags = [bool(self.done.get(row)) for row in range(input_ids.shape[0])]
