@@ -62,8 +62,8 @@ def pack(out: str, layers: int, inputs: list[str]) -> None:
     from transformers import AutoTokenizer
 
     from practicum.agents.backends.embedded_model import ensure_checkpoint
-    from practicum.evaluation.judge_linear import VIEWS, JudgeConfig, LinearJudgeModel
-    from practicum.evaluation.judge_training import _embed, _inputs, grouped_folds
+    from practicum.evaluation.judge_linear import JudgeConfig
+    from practicum.evaluation.judge_training import _embed, _inputs, grouped_folds, out_of_fold_probabilities
     from practicum.evaluation.mrbench import DIMENSIONS, read_mrbench_files
 
     os.makedirs(out, exist_ok=True)
@@ -118,19 +118,12 @@ def pack(out: str, layers: int, inputs: list[str]) -> None:
     # The shipped recipe's out-of-fold probabilities on the same folds, for `combine`.
     tasks = {d: list(DIMENSIONS[d]) for d in dims}
     targets = {d: labels[:, j].astype(int) for j, d in enumerate(dims)}
-    turns, responses, cues = _inputs(examples)
-    embeddings = _embed(turns, responses, None)
+    inputs = _inputs(examples)
+    judged = out_of_fold_probabilities(examples, tasks, targets, JudgeConfig(), 5, inputs,
+                                       _embed(inputs[0], inputs[1], None))["judge"]
     views = np.zeros((len(examples), len(dims), int(nclass.max())), np.float32)
-    for test in folds:
-        train = np.setdiff1d(np.arange(len(examples)), test)
-        model = LinearJudgeModel.fit(tasks, [turns[i] for i in train], [responses[i] for i in train], cues[train],
-                                     {d: y[train] for d, y in targets.items()}, JudgeConfig(),
-                                     embeddings=embeddings[train])
-        matrices = model.view_matrices([turns[i] for i in test], [responses[i] for i in test], cues[test],
-                                       embeddings=embeddings[test])
-        for j, d in enumerate(dims):
-            parts = [model.heads[d][v].proba(matrices[v], int(nclass[j])) for v in VIEWS]
-            views[test, j, :nclass[j]] = sum(parts) / len(parts)
+    for j, d in enumerate(dims):
+        views[:, j, :nclass[j]] = judged[d]
     payload["views_oof"] = views
     np.savez(os.path.join(out, "payload.npz"), **payload)
     json.dump({"dims": dims, "layers": layers, "files": hashes}, open(os.path.join(out, "meta.json"), "w"), indent=1)

@@ -105,20 +105,15 @@ def _embed(turns, responses, progress: Progress | None, chunk: int = 128):
     return np.vstack(parts)
 
 
-def train_judge(inputs: list[str | Path], output_dir: str | Path | None = None, n_folds: int = 5,
-                config: JudgeConfig | None = None, progress: Progress | None = None) -> dict:
-    """Cross-validate (folds grouped by dialogue), fit on every response, write the judge and its manifest."""
-    import numpy as np
-    import sklearn
+def out_of_fold_probabilities(examples, tasks: dict, targets: dict, config: JudgeConfig, n_folds: int, inputs,
+                              embeddings, progress: Progress | None = None) -> dict:
+    """Class probabilities of every response from the recipe fitted without its dialogue's fold.
 
-    config = config or JudgeConfig()
-    output_dir = Path(output_dir) if output_dir else ARTIFACT_DIR
-    examples, hashes = read_mrbench_files(inputs)
-    tasks = {d: list(DIMENSIONS[d]) for d in DIMENSIONS if any(d in e.labels for e in examples)}
-    targets = {d: np.array([classes.index(e.labels[d]) if d in e.labels else -1 for e in examples])
-               for d, classes in tasks.items()}
-    turns, responses, cues = _inputs(examples)
-    embeddings = _embed(turns, responses, progress)
+    `inputs` is `_inputs(examples)`; returns {view: {dimension: [responses, classes]}} for each view and for
+    "judge", the views' mean (what the shipped judge predicts)."""
+    import numpy as np
+
+    turns, responses, cues = inputs
     folds = grouped_folds(examples, n_folds)
     views = ("judge",) + VIEWS
     out_of_fold = {v: {d: np.zeros((len(examples), len(c))) for d, c in tasks.items()} for v in views}
@@ -138,6 +133,27 @@ def train_judge(inputs: list[str | Path], output_dir: str | Path | None = None, 
                 out_of_fold[v][d][test] = parts[v]
     if progress:
         progress("cross-validation", n_folds, n_folds)
+    return out_of_fold
+
+
+def train_judge(inputs: list[str | Path], output_dir: str | Path | None = None, n_folds: int = 5,
+                config: JudgeConfig | None = None, progress: Progress | None = None) -> dict:
+    """Cross-validate (folds grouped by dialogue), fit on every response, write the judge and its manifest."""
+    import numpy as np
+    import sklearn
+
+    config = config or JudgeConfig()
+    output_dir = Path(output_dir) if output_dir else ARTIFACT_DIR
+    examples, hashes = read_mrbench_files(inputs)
+    tasks = {d: list(DIMENSIONS[d]) for d in DIMENSIONS if any(d in e.labels for e in examples)}
+    targets = {d: np.array([classes.index(e.labels[d]) if d in e.labels else -1 for e in examples])
+               for d, classes in tasks.items()}
+    turns, responses, cues = _inputs(examples)
+    embeddings = _embed(turns, responses, progress)
+    views = ("judge",) + VIEWS
+    out_of_fold = out_of_fold_probabilities(examples, tasks, targets, config, n_folds, (turns, responses, cues),
+                                            embeddings, progress)
+    if progress:
         progress("final fit", 0, 1)
     scores = {v: score_predictions(examples, {d: [tasks[d][j] for j in out_of_fold[v][d].argmax(1)] for d in tasks})
               for v in views}
