@@ -4,9 +4,9 @@ Not part of the shipped judge (README, "Pedagogical judge": it scores 0.58 alone
 shipped views, below the 0.62 target, and is too slow for the CPU throughput target). Kept so the
 number can be checked again, on a GPU where there is one (five folds take minutes there, hours here).
 
-    python benchmarks/judge_lm_finetune.py pack --out .dev --layers 16     # here: data, folds, weights (~41 MB)
-    python benchmarks/judge_lm_finetune.py train .dev lora16_L16 full_L16  # anywhere with torch/transformers/peft
-    python benchmarks/judge_lm_finetune.py combine .dev .dev/oof_lora16_L16.npy
+    python benchmarks/judge_lm_finetune.py pack --out /tmp/jlf --layers 16  # here: data, folds, weights (~41 MB)
+    python benchmarks/judge_lm_finetune.py train /tmp/jlf lora16_L16 full_L16  # anywhere with torch/transformers/peft
+    python benchmarks/judge_lm_finetune.py combine /tmp/jlf /tmp/jlf/oof_lora16_L16.npy
 
 `pack` tokenizes every MRBench response after its dialogue (the dialogue's last 320 tokens, the response's
 first 128), keeps the tokens used (remapped), the 5 folds grouped by dialogue that `train-judge` uses, the
