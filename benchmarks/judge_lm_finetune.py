@@ -116,14 +116,15 @@ def pack(out: str, layers: int, inputs: list[str]) -> None:
     if worst > 0:
         sys.exit(f"the embedded weights are not 4-bit/8-bit block values (largest error {worst}); not packed")
     # The shipped recipe's out-of-fold probabilities on the same folds, for `combine`.
-    tasks = {d: list(DIMENSIONS[d]) for d in dims}
-    targets = {d: labels[:, j].astype(int) for j, d in enumerate(dims)}
+    labelled = [j for j, d in enumerate(dims) if (labels[:, j] >= 0).any()]  # as train-judge: labelled ones only
+    tasks = {dims[j]: list(DIMENSIONS[dims[j]]) for j in labelled}
+    targets = {dims[j]: labels[:, j].astype(int) for j in labelled}
     inputs = _inputs(examples)
     judged = out_of_fold_probabilities(examples, tasks, targets, JudgeConfig(), 5, inputs,
                                        _embed(inputs[0], inputs[1], None))["judge"]
     views = np.zeros((len(examples), len(dims), int(nclass.max())), np.float32)
-    for j, d in enumerate(dims):
-        views[:, j, :nclass[j]] = judged[d]
+    for j in labelled:
+        views[:, j, :nclass[j]] = judged[dims[j]]
     payload["views_oof"] = views
     np.savez(os.path.join(out, "payload.npz"), **payload)
     json.dump({"dims": dims, "layers": layers, "files": hashes}, open(os.path.join(out, "meta.json"), "w"), indent=1)
@@ -277,8 +278,11 @@ def train(folder: str, name: str, overrides: dict | None = None, rows: int | Non
 def combine(folder: str, files: list[str]) -> None:
     """Exact macro-F1 (BEA dimensions) of the fine-tuned models' last epoch, alone and averaged with the views."""
     payload = dict(np.load(os.path.join(folder, "payload.npz")))
-    tuned = sum(np.load(f).astype(np.float32)[-1] for f in files) / len(files)
     views = payload["views_oof"]
+    for f in files:
+        if np.load(f, mmap_mode="r").shape[1:] != views.shape:
+            sys.exit(f"{f}: out-of-fold probabilities of another packed folder (not {len(views)} responses)")
+    tuned = sum(np.load(f).astype(np.float32)[-1] for f in files) / len(files)
     print("weight of the fine-tuned model | MI ML PG Act | mean")
     for w in (0.0, 0.33, 0.5, 1.0):
         scores = _bea_scores(payload, (1 - w) * views + w * tuned)
